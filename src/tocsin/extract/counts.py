@@ -1,0 +1,283 @@
+"""How many objects were destroyed and launched, read from the event sentences.
+
+A *count* is a number that belongs to the attack's objects: it is followed by a drone / missile /
+target word, stands right next to a destroy verb, opens a list item ("11 – над территорией …"), or is
+marked as a part ("13 of them", "в том числе 16"). Numbers about people, houses, times and dates are
+not counts. Within a sentence, a head followed by parts that add up to it is the total ("355 цілей:
+331 БпЛА та 24 ракети"); otherwise coordinated counts add up ("4 ракети та 7 БпЛА"). Across sentences,
+"ещё / ще / more" adds, a tally ("Всего с начала ночи — 11") replaces, and a repeat changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tocsin.extract.doc import Doc, Sentence
+from tocsin.extract.events import Roles
+from tocsin.extract.numbers import Number
+
+_OBJECTS = ("drone", "missile", "target")
+_OF = frozenset({"з", "із", "зі", "из", "of"})
+_THEM = frozenset({"них", "них", "them", "which", "those", "которых"})
+_ITEM_PREP = frozenset({"над", "over", "above", "в", "у", "во", "in", "near", "по"})
+_DASHES = "–—-"
+_MAX_OBJECT_GAP = 5
+
+
+@dataclass
+class Count:
+    """One count in the text with what it refers to."""
+
+    number: Number | None
+    value: int | None
+    span: tuple[int, int]
+    tok: int
+    end_tok: int
+    sentence: Sentence
+    obj: str | None = None            # "drone" / "missile" / "target" when a noun follows
+    also: bool = False                # "ещё 2", "six more", "another"
+    part: bool = False                # "13 of them", "в том числе 16", "41 из них"
+    of_launched: bool = False         # "58 of 67": 67 was launched
+    tally: bool = False               # "Всего … — 11", "a total of 5"
+    item: bool = False                # opens a list item: "11 – над …", "three over the Kursk region"
+    vague: bool = False               # "более десяти", "several", "dozens"
+
+
+@dataclass
+class Counts:
+    total_destroyed: int | None = None
+    destroyed_spans: list[tuple[int, int]] = field(default_factory=list)
+    launched: int | None = None
+    launched_spans: list[tuple[int, int]] = field(default_factory=list)
+    destroy_counts: list[Count] = field(default_factory=list)
+
+
+def _object_after(doc: Doc, number: Number, limit: int) -> str | None:
+    for k in range(number.tok_end, min(number.tok_end + _MAX_OBJECT_GAP, limit)):
+        if any(ch in doc.gap(k - 1) for ch in ":;") and k > number.tok_end:
+            break
+        for concept in _OBJECTS:
+            tag = doc.covers(concept, k)
+            if tag and not doc.covers("people", k):
+                return concept
+        if doc.covers("people", k) or any(n.tok_start == k for n in doc.numbers):
+            return None
+    return None
+
+
+def _is_people(doc: Doc, number: Number, limit: int) -> bool:
+    for k in range(number.tok_end, min(number.tok_end + 3, limit)):
+        if doc.covers("people", k):
+            return True
+        if any(doc.covers(c, k) for c in _OBJECTS):
+            return False
+    if number.collective:
+        return True
+    prev = number.tok_start - 1
+    return prev >= 0 and bool(doc.covers("people", prev) or doc.covers("injured_w", prev)
+                              or doc.covers("killed_w", prev) or doc.covers("victims_w", prev))
+
+
+def _near(doc: Doc, concept: str, k: int, before: int, after: int) -> bool:
+    return any(t.i <= k + after and t.j >= k - before for t in doc.by_concept.get(concept, ()))
+
+
+def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
+    """"11 – над …", "2 – Брянской", "three over the Kursk region", "2 в районе …"."""
+    gap = doc.gap(number.tok_end - 1)
+    k = number.tok_end
+    if k >= limit:
+        return False
+    if any(d in gap for d in _DASHES):
+        return True
+    word = doc.words[k]
+    if word in _ITEM_PREP:
+        return any(p.tok_start in (k + 1, k + 2, k + 3) for p in doc.places) or doc.has(
+            "sea_words", k, k + 4) or (k + 1 < limit and doc.words[k + 1] in ("районе", "area", "территорией"))
+    return word in ("more", "more,")
+
+
+def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
+    """The counts of one sentence, in order."""
+    out: list[Count] = []
+    for n in doc.numbers_in(s.i, s.j):
+        if n.context is not None:
+            continue
+        if n.tok_end < s.j and doc.words[n.tok_end] in _OF and n.value == 1:
+            continue  # "одного из них", "one of the drones"
+        if _near(doc, "lost", n.tok_start, 0, 4) or _near(doc, "hits", n.tok_start, 3, 0):
+            continue
+        if _is_people(doc, n, s.j):
+            continue
+        obj = _object_after(doc, n, s.j)
+        adjacent = _near(doc, "destroy", n.tok_start, 2, 2) or _near(doc, "repel_done", n.tok_start, 1, 1)
+        item = _is_item_start(doc, n, s.j)
+        nxt = doc.words[n.tok_end] if n.tok_end < s.j else ""
+        after2 = doc.words[n.tok_end + 1] if n.tok_end + 1 < s.j else ""
+        part = (nxt in _OF and after2 in _THEM) or _near(doc, "of_them", n.tok_start, 3, 0)
+        tally = _near(doc, "tally", n.tok_start, 4, 0)
+        prev = doc.words[n.tok_start - 1] if n.tok_start > s.i else ""
+        of_launched = prev in _OF and not part and (
+            prev != "of" or (n.tok_start >= 2 and doc.words[n.tok_start - 2].isdigit())
+            or any(c.tok_start == n.tok_start - 2 for c in doc.numbers)) or (
+            prev == "of" and n.tok_start >= 3 and doc.words[n.tok_start - 2] == "out")
+        if not (obj or adjacent or item or part or tally or of_launched):
+            continue
+        also = _near(doc, "also", n.tok_start, 2, 0) or nxt in ("more", "others")
+        out.append(Count(
+            number=n, value=n.value if n.qualifier not in ("more_than", "less_than", "vague") else None,
+            span=(n.start, n.end), tok=n.tok_start, end_tok=n.tok_end, sentence=s, obj=obj, also=also,
+            part=part, of_launched=of_launched, tally=tally, item=item,
+            vague=n.qualifier in ("more_than", "less_than", "vague") or n.value is None))
+    return out
+
+
+def _sentence_value(doc: Doc, counts: list[Count]) -> tuple[int | None, bool, list[Count]]:
+    """(value, vague, the counts that make it) for the destroy counts of one sentence."""
+    if not counts:
+        return None, False, []
+    tallies = [c for c in counts if c.tally]
+    if tallies:
+        c = tallies[-1]
+        return c.value, c.vague, [c]
+    head, rest = counts[0], counts[1:]
+    if rest:
+        colon = ":" in doc.text.norm[head.span[1]:rest[0].span[0]]
+        parts = any(c.part for c in rest)
+        known = [c.value for c in rest if c.value is not None]
+        if head.value is not None and (parts or colon or (len(known) == len(rest) and sum(known) == head.value)
+                                       or all(c.item for c in rest)):
+            if parts or sum(known) <= head.value:
+                return head.value, head.vague, [head]
+    if any(c.vague for c in counts):
+        return None, True, counts
+    return sum(c.value for c in counts), False, counts
+
+
+def _implicit_one(doc: Doc, s: Sentence) -> tuple[int, int] | None:
+    """"сбит беспилотник", "уничтожен один", "shot down a drone": one object without a numeral."""
+    has_object = any(doc.has(c, s.i, s.j) for c in _OBJECTS)
+    for tag in doc.find("destroy", s.i, s.j):
+        word = doc.words[tag.j - 1]
+        if has_object and doc.lang == "ru" and word.endswith(("ен", "ит", "ан", "ена", "ита", "ана")):
+            return doc.span(tag.i, tag.j)
+    for concept in _OBJECTS:
+        for tag in doc.find(concept, s.i, s.j):
+            word = doc.words[tag.i]
+            before = doc.words[tag.i - 1] if tag.i > s.i else ""
+            before2 = doc.words[tag.i - 2] if tag.i - 1 > s.i else ""
+            if doc.lang == "en" and ("a" in (before, before2) or "an" in (before, before2)):
+                return doc.span(tag.i, tag.j)
+            if doc.lang in ("ru", "uk") and word in _SINGULAR[doc.lang]:
+                return doc.span(tag.i, tag.j)
+    return None
+
+
+_SINGULAR = {
+    "ru": frozenset({"беспилотник", "дрон", "ракета", "ракету", "шахед", "квадрокоптер", "коптер"}),
+    "uk": frozenset({"безпілотник", "дрон", "ракета", "ракету", "шахед", "квадрокоптер"}),
+}
+
+
+def _launch_sentence(doc: Doc, s: Sentence) -> bool:
+    return doc.has("launch", s.i, s.j) and not doc.has("hits", s.i, s.j)
+
+
+def _nearest_is_launch(doc: Doc, c: Count) -> bool:
+    """In a sentence with both launch and destroy verbs: which one is this number closer to?"""
+    def dist(concept: str) -> int:
+        tags = doc.find(concept, c.sentence.i, c.sentence.j)
+        return min((abs(t.i - c.tok) if t.i >= c.tok else c.tok - t.j + 1 for t in tags), default=10_000)
+    return dist("launch") < min(dist("destroy"), dist("repel_done"))
+
+
+def count(doc: Doc, roles: Roles) -> Counts:
+    """Total destroyed and launched for the statement."""
+    result = Counts()
+    launched: list[Count] = []
+    total: int | None = None
+    vague_total = False
+    first = True
+    destroy_idx = {s.index for s in roles.destroy_sents}
+    prev_role = None
+    for s in doc.sentences:
+        counts = sentence_counts(doc, s)
+        is_destroy = s.index in destroy_idx
+        if not is_destroy:
+            tallies = [c for c in counts if c.tally]
+            if prev_role == "destroy" and tallies and not _launch_sentence(doc, s):
+                counts, is_destroy = tallies, True
+            else:
+                if _launch_sentence(doc, s) or (prev_role == "launch" and tallies):
+                    launched.extend(c for c in counts if c.obj or c.tally)
+                    prev_role = "launch"
+                elif s in roles.attack_sents:
+                    prev_role = "launch"
+                continue
+        destroy_counts = []
+        for c in counts:
+            if c.of_launched or (_launch_sentence(doc, s) and not c.part and _nearest_is_launch(doc, c)):
+                launched.append(c)
+            else:
+                destroy_counts.append(c)
+        prev_role = "destroy"
+        value, vague, used = _sentence_value(doc, destroy_counts)
+        if not destroy_counts:
+            one = _implicit_one(doc, s) if first and not vague_total else None
+            if one:
+                total, first = 1, False
+                result.destroyed_spans = [one]
+            continue
+        result.destroy_counts.extend(destroy_counts)
+        if vague and not any(c.tally for c in used):
+            vague_total = True
+            total = None
+            first = False
+            continue
+        spans = [c.span for c in used]
+        if first or total is None:
+            total, first = value, False
+            result.destroyed_spans = spans
+        elif any(c.tally for c in used):
+            total = value
+            result.destroyed_spans = spans
+            vague_total = False
+        elif any(c.also for c in used) and value is not None:
+            total += value
+            result.destroyed_spans += spans
+        elif value is not None and value != total:
+            known = [c.value for c in destroy_counts if c.value is not None]
+            if sum(known) != total and value > total:
+                total = value
+                result.destroyed_spans = spans
+        # detected and destroyed: "обнаружены и уничтожены пять" → launched five as well
+        if value is not None and any(_near(doc, "detected", t.i, 2, 2) for t in doc.find("destroy", s.i, s.j)):
+            launched.append(Count(None, value, spans[0], used[0].tok, used[0].end_tok, s, obj="drone"))
+    if vague_total and not any(c.tally for c in result.destroy_counts):
+        total = None
+        result.destroyed_spans = []
+    result.total_destroyed = total
+    result.launched, result.launched_spans = _launched(launched)
+    return result
+
+
+def _launched(candidates: list[Count]) -> tuple[int | None, list[tuple[int, int]]]:
+    """Sum per object type of the largest figure, a head with its breakdown counted once."""
+    cands = [c for c in candidates if c.value is not None]
+    if not cands:
+        return None, []
+    # A head followed by parts that add up to it: keep the head only.
+    for i, head in enumerate(cands):
+        rest = [c for c in cands[i + 1:] if c.sentence is head.sentence]
+        if len(rest) >= 2 and sum(c.value for c in rest) == head.value:
+            cands = [c for c in cands if c not in rest]
+            break
+    by_type: dict[str, Count] = {}
+    for c in cands:
+        key = c.obj or "target"
+        if key not in by_type or c.value > by_type[key].value:
+            by_type[key] = c
+    if "target" in by_type and len(by_type) > 1 and by_type["target"].value >= sum(
+            v.value for k, v in by_type.items() if k != "target"):
+        return by_type["target"].value, [by_type["target"].span]
+    return sum(c.value for c in by_type.values()), [c.span for c in by_type.values()]

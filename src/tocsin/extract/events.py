@@ -1,0 +1,106 @@
+"""Which sentences of a statement report what: destruction, attack, alert, launch, statistics.
+
+The other rule modules (kind, counts, places, means) read these roles instead of each deciding for
+themselves whether a sentence is about the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from tocsin.extract.doc import Doc, Sentence
+from tocsin.extract.lexicon import Tag
+
+# Full (attributive) participles: "сбитый дрон", "збитих" describe, they don't report.
+_ATTRIBUTIVE = {
+    "ru": ("ый", "ий", "ая", "яя", "ое", "ее", "ые", "ие", "ых", "их", "ым", "им", "ыми", "ими", "ого",
+           "его", "ому", "ему", "ой", "ую", "юю"),
+    "uk": ("ий", "ого", "ому", "их", "им", "ими", "ої", "ою", "ій", "ему", "ього"),
+}
+_OBJECTS = ("drone", "missile", "target")
+
+
+@dataclass
+class Roles:
+    """Sentence roles of one statement."""
+
+    destroy: list[Tag] = field(default_factory=list)      # reporting destroy / repel-completed tags
+    destroy_sents: list[Sentence] = field(default_factory=list)
+    attack_sents: list[Sentence] = field(default_factory=list)
+    alert_sents: list[Sentence] = field(default_factory=list)
+    launch_sents: list[Sentence] = field(default_factory=list)
+    in_progress: bool = False
+    statistical: bool = False
+    drill: bool = False
+
+    @cached_property
+    def event_sents(self) -> list[Sentence]:
+        seen, out = set(), []
+        for s in sorted(self.destroy_sents + self.attack_sents + self.alert_sents + self.launch_sents,
+                        key=lambda s: s.index):
+            if s.index not in seen:
+                seen.add(s.index)
+                out.append(s)
+        return out
+
+
+def _is_attributive(doc: Doc, tag: Tag) -> bool:
+    word = doc.words[tag.j - 1]
+    endings = _ATTRIBUTIVE.get(doc.lang)
+    return bool(endings) and len(word) > 5 and word.endswith(endings) and tag.j - tag.i == 1
+
+
+def _about_objects(doc: Doc, s: Sentence) -> bool:
+    return any(doc.has(c, s.i, s.j) for c in (*_OBJECTS, "attack")) or bool(doc.numbers_in(s.i, s.j))
+
+
+def _stats_scope(doc: Doc, s: Sentence) -> bool:
+    """A sentence about months or years of totals, not one event."""
+    if doc.has("stats", s.i, s.j):
+        return True
+    prev = doc.sentences[s.index - 1] if s.index else None
+    return bool(prev and doc.has("stats", prev.i, prev.j) and not doc.places_in(s.i, s.j))
+
+
+def _previous(doc: Doc, tag: Tag) -> bool:
+    """"последствия предыдущих атак": an attack word about the past in general."""
+    return any(t.i < tag.i <= t.j + 1 for t in doc.by_concept.get("previous", ()))
+
+
+def analyse(doc: Doc) -> Roles:
+    """Assign roles to the sentences of ``doc``."""
+    roles = Roles()
+    for tag in sorted(doc.find("destroy") + doc.find("repel_done"), key=lambda t: t.i):
+        s = doc.sentence_of(tag.i)
+        if tag.concept == "destroy" and (_is_attributive(doc, tag) or not _about_objects(doc, s)):
+            continue
+        if tag.concept == "repel_done" and not (doc.has("attack", s.i, s.j) or doc.has("drone", s.i, s.j)):
+            continue
+        if doc.covers("lost", tag.i):
+            continue
+        if _stats_scope(doc, s):
+            roles.statistical = True
+            continue
+        roles.destroy.append(tag)
+        if s not in roles.destroy_sents:
+            roles.destroy_sents.append(s)
+    for s in doc.sentences:
+        if _stats_scope(doc, s):
+            if doc.has("attack", s.i, s.j) or doc.has("launch", s.i, s.j):
+                roles.statistical = True
+            continue
+        attacks = [t for t in doc.find("attack", s.i, s.j) if not _previous(doc, t)]
+        if attacks or doc.has("repel_progress", s.i, s.j):
+            roles.attack_sents.append(s)
+        if doc.has("alert", s.i, s.j) or doc.has("all_clear", s.i, s.j):
+            roles.alert_sents.append(s)
+        if doc.has("launch", s.i, s.j) and (doc.has("drone", s.i, s.j) or doc.has("missile", s.i, s.j)
+                                             or doc.has("target", s.i, s.j)):
+            roles.launch_sents.append(s)
+        if doc.has("drill", s.i, s.j) and any(
+            doc.has(c, s.i, s.j) for c in ("destroy", "attack", "alert", "air_defense", "target", "drone",
+                                           "missile", "repel_done", "repel_progress")):
+            roles.drill = True
+    roles.in_progress = doc.has("repel_progress") or (doc.has("in_progress") and doc.has("attack"))
+    return roles

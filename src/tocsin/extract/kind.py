@@ -1,0 +1,53 @@
+"""The statement's kind (interception / attack without outcome / not an incident) and weapon."""
+
+from __future__ import annotations
+
+from tocsin.domain import Kind, Weapon
+from tocsin.extract.doc import Doc
+from tocsin.extract.events import Roles
+
+_INTERCEPTOR_CONCEPTS = ("air_defense", "aviation", "electronic_warfare", "mobile_fire_groups",
+                         "other_interceptor")
+
+
+def classify(doc: Doc, roles: Roles) -> tuple[Kind, list[tuple[int, int]]]:
+    """The kind of the statement and the spans that decided it."""
+    if roles.drill or (roles.statistical and not roles.destroy):
+        return Kind.NOT_INCIDENT, []
+    if roles.destroy:
+        return Kind.INTERCEPTION, [doc.span(t.i, t.j) for t in roles.destroy]
+    scene = roles.attack_sents + roles.alert_sents
+    if scene and (doc.places or roles.alert_sents):
+        spans = [doc.span(t.i, t.j) for s in scene for c in ("attack", "alert", "all_clear")
+                 for t in doc.find(c, s.i, s.j)]
+        if any(p.iso for p in doc.places) or roles.in_progress or doc.has("drone") or doc.has("missile"):
+            return Kind.ATTACK_NO_OUTCOME, spans
+    return Kind.NOT_INCIDENT, []
+
+
+def _weapon_tags(doc: Doc, concept: str, sentences) -> list:
+    tags = []
+    for s in sentences:
+        for t in doc.find(concept, s.i, s.j):
+            if any(doc.covers(c, k) for c in _INTERCEPTOR_CONCEPTS for k in range(t.i, t.j)):
+                continue  # "зенітні ракетні війська", "interceptor drones" are the defence, not the weapon
+            tags.append(t)
+    return tags
+
+
+def weapon(doc: Doc, roles: Roles) -> tuple[Weapon | None, list[tuple[int, int]]]:
+    """uav / missile / mixed from the objects the event sentences name; None for bare "air targets"."""
+    sentences = roles.event_sents or doc.sentences
+    drones = _weapon_tags(doc, "drone", sentences)
+    missiles = _weapon_tags(doc, "missile", sentences)
+    if not drones and not missiles and roles.event_sents:
+        drones = _weapon_tags(doc, "drone", doc.sentences)
+        missiles = _weapon_tags(doc, "missile", doc.sentences)
+    spans = [doc.span(t.i, t.j) for t in drones + missiles]
+    if drones and missiles:
+        return Weapon.MIXED, spans
+    if drones:
+        return Weapon.UAV, spans
+    if missiles:
+        return Weapon.MISSILE, spans
+    return None, []

@@ -1,0 +1,170 @@
+"""Which regions a statement reports on, each with its own count where the text gives one.
+
+For an interception: the places named in the sentences that report destruction — list items
+("11 – над территорией Смоленской области") carry their own counts; a lone region takes the total.
+When those sentences name no place ("над областью", "over the region"), the regions of the attack
+sentences stand in for them, unless the statement is national ("по Україні", "the country").
+Launch areas ("з напрямку Курськ"), seas, countries and officials' titles ("Moscow Mayor") are not
+regions of the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tocsin.domain import Kind, RegionCount
+from tocsin.extract.counts import Counts
+from tocsin.extract.doc import Doc, Sentence
+from tocsin.extract.events import Roles
+from tocsin.extract.regions import Place, find_places
+from tocsin.extract.tokens import prepare
+
+_FROM = frozenset({"з", "із", "зі", "из", "с", "со", "from"})
+_SURROUNDING = {"UA-30": "UA-32", "RU-MOW": "RU-MOS"}
+_OBLAST_WORDS = frozenset({"області", "области", "область", "region", "oblast", "областю", "областью",
+                           "region's", "регіоні", "регионе"})
+_ADJ_SUFFIX = {"ru": " области", "uk": " області", "en": " region"}
+
+
+@dataclass
+class _Found:
+    iso: str
+    place: Place | None
+    span: tuple[int, int]
+    tok: int
+
+
+def _launch_area(doc: Doc, p: Place) -> bool:
+    s = doc.sentence_of(p.tok_start)
+    for t in doc.find("launch_area", s.i, p.tok_start):
+        if t.j <= p.tok_start:
+            return True
+    k = p.tok_start - 1
+    while k >= s.i and doc.words[k] in ("the", "територій", "території", "территории", "тимчасово",
+                                        "окупованої", "окупованих", "оккупированной"):
+        k -= 1
+    return k >= s.i and doc.words[k] in _FROM
+
+
+def _title(doc: Doc, p: Place) -> bool:
+    """A place inside an official's title: "Moscow Mayor", "губернатор Брянской области"."""
+    nxt = p.tok_end
+    if nxt < len(doc.words) and doc.covers("title", nxt) and doc.words[nxt] not in ("said", "says"):
+        return doc.lang == "en"
+    for k in range(max(p.tok_start - 2, 0), p.tok_start):
+        tag = doc.covers("title", k)
+        if tag and doc.words[k] not in ("сообщил", "сообщила", "заявил", "said", "повідомив", "по", "за"):
+            return True
+    return False
+
+
+def _elliptic(doc: Doc, k: int) -> Place | None:
+    """"9 – Брянской": a bare region adjective in a list item, read as "<adjective> области"."""
+    word = doc.tokens[k]
+    raw = doc.text.raw[word.start:word.end]
+    hits = find_places(prepare(raw + _ADJ_SUFFIX[doc.lang]), doc.lang)
+    if len(hits) == 1 and hits[0].iso and hits[0].kind == "region":
+        h = hits[0]
+        return Place(h.iso, word.start, word.end, "region", h.name, h.candidates, k, k + 1)
+    return None
+
+
+def _region_places(doc: Doc, sentences: list[Sentence]) -> list[Place]:
+    out = []
+    for s in sentences:
+        for p in doc.places_in(s.i, s.j):
+            if p.iso and p.kind != "sea" and p.kind != "country" and not _launch_area(doc, p):
+                out.append(p)
+    return out
+
+
+def _disambiguate(doc: Doc, p: Place) -> str:
+    if len(p.candidates) <= 1:
+        return p.iso
+    others = {q.iso for q in doc.places if q is not p and q.iso}
+    for cand in p.candidates:
+        if cand in others:
+            return cand
+    return p.iso
+
+
+def _national(doc: Doc, roles: Roles) -> bool:
+    return any(doc.has("national", s.i, s.j) for s in roles.event_sents)
+
+
+def regions(doc: Doc, roles: Roles, kind: Kind, counts: Counts) -> tuple[list[RegionCount], list[tuple[int, int]]]:
+    """per_region and its evidence spans."""
+    if kind == Kind.NOT_INCIDENT:
+        return [], []
+    if kind == Kind.INTERCEPTION:
+        places = _region_places(doc, roles.destroy_sents)
+        if not places and not _national(doc, roles):
+            places = _region_places(doc, roles.attack_sents + roles.alert_sents + roles.launch_sents)
+            if not places:
+                places = next((ps for s in doc.sentences if (ps := _region_places(doc, [s]))), [])
+    else:
+        places = _region_places(doc, roles.event_sents) or _region_places(doc, doc.sentences)
+    non_title = [p for p in places if not _title(doc, p)]
+    if non_title:
+        places = non_title
+    found: dict[str, _Found] = {}
+    for p in sorted(places, key=lambda p: p.start):
+        iso = _disambiguate(doc, p)
+        found.setdefault(iso, _Found(iso, p, (p.start, p.end), p.tok_start))
+        after = p.tok_end
+        # "в Києві та області", "Kyiv and the surrounding region"
+        if iso in _SURROUNDING and any(doc.words[k] in _OBLAST_WORDS for k in range(after, min(after + 4, len(doc.words)))) \
+                and any(doc.words[k] in ("та", "і", "и", "and", "й") for k in range(after, min(after + 2, len(doc.words)))):
+            found.setdefault(_SURROUNDING[iso], _Found(_SURROUNDING[iso], None, (p.start, p.end), p.tok_start))
+    result = {iso: RegionCount(iso) for iso in found}
+    spans = [f.span for f in found.values()]
+    if kind == Kind.INTERCEPTION:
+        _assign_counts(doc, counts, result, found, spans)
+    return list(result.values()), spans
+
+
+def _item_place(doc: Doc, c, limit: int, stop: int) -> tuple[str | None, bool, list[Place]]:
+    """The place(s) a count's list item names: (iso, is_sea, places)."""
+    places = [p for p in doc.places if c.end_tok <= p.tok_start < min(limit, stop)]
+    sea = doc.has("sea_words", c.end_tok, min(limit, stop)) or any(p.kind == "sea" for p in places)
+    regions = [p for p in places if p.iso and p.kind not in ("sea", "country")]
+    if not regions and not sea and c.end_tok < stop:
+        k = c.end_tok
+        while k < stop and doc.words[k] in ("над", "территорией", "територією", "over", "the"):
+            k += 1
+        if k < stop:
+            e = _elliptic(doc, k)
+            if e:
+                regions = [e]
+    isos = {_disambiguate(doc, p) for p in regions}
+    return (isos.pop() if len(isos) == 1 else None), sea and not regions, regions
+
+
+def _assign_counts(doc: Doc, counts: Counts, result: dict[str, RegionCount], found: dict[str, _Found],
+                   spans: list) -> None:
+    items: list[tuple[str | None, bool, int | None, object]] = []
+    dcounts = counts.destroy_counts
+    for idx, c in enumerate(dcounts):
+        nxt = dcounts[idx + 1].tok if idx + 1 < len(dcounts) and dcounts[idx + 1].sentence is c.sentence \
+            else c.sentence.j
+        iso, sea, regs = _item_place(doc, c, c.sentence.j, nxt)
+        if iso and iso not in result:
+            result[iso] = RegionCount(iso)
+            spans.append((regs[0].start, regs[0].end))
+        items.append((iso, sea, c.value, c))
+    placed = [(iso, v, c) for iso, sea, v, c in items if iso]
+    has_sea = any(sea for _, sea, _, _ in items)
+    parts = any(c.part for _, _, _, c in items)
+    unplaced = [(v, c) for iso, sea, v, c in items if not iso and not sea and (c.item or c.part)]
+    if len(result) == 1 and not has_sea and not parts:
+        only = next(iter(result.values()))
+        only.destroyed = counts.total_destroyed
+        return
+    by_iso: dict[str, int | None] = {}
+    for iso, v, c in placed:
+        by_iso[iso] = v if iso not in by_iso or by_iso[iso] is None or v is None else by_iso[iso] + v
+    for iso, v in by_iso.items():
+        result[iso].destroyed = v
+    lacking = [r for r in result.values() if r.destroyed is None]
+    if len(lacking) == 1 and len(unplaced) == 1:
+        lacking[0].destroyed = unplaced[0][0]
