@@ -96,3 +96,49 @@ class Claim:
             "lang": self.lang,
             "evidence": {k: [list(s) for s in v] for k, v in self.evidence.items() if v},
         }
+
+
+# --- Sources and messages ----------------------------------------------------------------------------
+
+
+class SourceKind(StrEnum):
+    """How a Source is read."""
+
+    TELEGRAM_EXPORT = "telegram_export"  # Telegram Desktop "Export chat history" result.json
+    TELEGRAM_WEB = "telegram_web"  # public channel preview https://t.me/s/<channel>
+    FEED = "feed"  # RSS / Atom
+    TEXT = "text"  # a plain text file: one message
+    JSONL = "jsonl"  # JSON Lines: {"id", "text", "published"?, ...}
+
+
+class Authority(StrEnum):
+    """Who speaks through a Source; the merge trusts them in this order (regional first)."""
+
+    REGIONAL = "regional"  # governor, oblast military administration, regional operational HQ
+    FEDERAL = "federal"  # ministry of defence, air force command, national emergency service
+    MEDIA = "media"  # news agencies, wire services, newspapers
+    OTHER = "other"
+
+
+AUTHORITY_RANK = {Authority.REGIONAL: 0, Authority.FEDERAL: 1, Authority.MEDIA: 2, Authority.OTHER: 3}
+
+
+@dataclass(slots=True)
+class SourceItem:
+    """One message as a Source yields it, before storage. Times are timezone-aware."""
+
+    external_id: str
+    text: str
+    published: Any  # datetime, aware
+    edited: Any = None  # datetime, aware, of the latest edit if the source reports one
+    url: str | None = None
+    author: str | None = None
+    lang: str | None = None
+
+
+@dataclass(slots=True)
+class Rejected:
+    """An entry a Source could not read: where it was and why. The other entries still land."""
+
+    where: str
+    reason: str

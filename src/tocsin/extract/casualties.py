@@ -13,17 +13,80 @@ from dataclasses import dataclass, field
 
 from tocsin.extract.doc import Doc
 
-_CLAUSE_BREAKS = ",;—–:()"
-_GENERAL = frozenset({"пострадал", "пострадала", "пострадали", "пострадало", "постраждав", "постраждала",
-                      "постраждали", "постраждало", "hurt", "harmed", "affected"})
+_GENERAL = frozenset(
+    {
+        "пострадал",
+        "пострадала",
+        "пострадали",
+        "пострадало",
+        "постраждав",
+        "постраждала",
+        "постраждали",
+        "постраждало",
+        "hurt",
+        "harmed",
+        "affected",
+    }
+)
 _SINGULAR_PEOPLE = {
-    "ru": frozenset({"мужчина", "женщина", "житель", "жительница", "человек", "ребенок", "подросток",
-                     "пенсионер", "пенсионерка", "водитель", "пострадавший", "пострадавшая", "девушка",
-                     "юноша", "мальчик", "девочка", "военнослужащий", "сотрудник", "рабочий"}),
-    "uk": frozenset({"чоловік", "жінка", "людина", "мешканець", "мешканка", "житель", "дитина", "підліток",
-                     "пенсіонер", "пенсіонерка", "водій", "постраждалий", "постраждала", "працівник"}),
-    "en": frozenset({"man", "woman", "person", "child", "teenager", "boy", "girl", "civilian", "resident",
-                     "pensioner", "driver", "worker", "employee"}),
+    "ru": frozenset(
+        {
+            "мужчина",
+            "женщина",
+            "житель",
+            "жительница",
+            "человек",
+            "ребенок",
+            "подросток",
+            "пенсионер",
+            "пенсионерка",
+            "водитель",
+            "пострадавший",
+            "пострадавшая",
+            "девушка",
+            "юноша",
+            "мальчик",
+            "девочка",
+            "военнослужащий",
+            "сотрудник",
+            "рабочий",
+        }
+    ),
+    "uk": frozenset(
+        {
+            "чоловік",
+            "жінка",
+            "людина",
+            "мешканець",
+            "мешканка",
+            "житель",
+            "дитина",
+            "підліток",
+            "пенсіонер",
+            "пенсіонерка",
+            "водій",
+            "постраждалий",
+            "постраждала",
+            "працівник",
+        }
+    ),
+    "en": frozenset(
+        {
+            "man",
+            "woman",
+            "person",
+            "child",
+            "teenager",
+            "boy",
+            "girl",
+            "civilian",
+            "resident",
+            "pensioner",
+            "driver",
+            "worker",
+            "employee",
+        }
+    ),
 }
 
 
@@ -35,14 +98,7 @@ class Casualties:
 
 
 def _clause(doc: Doc, k: int) -> tuple[int, int]:
-    s = doc.sentence_of(k)
-    i = k
-    while i > s.i and not any(c in doc.gap(i - 1) for c in _CLAUSE_BREAKS):
-        i -= 1
-    j = k
-    while j + 1 < s.j and not any(c in doc.gap(j) for c in _CLAUSE_BREAKS):
-        j += 1
-    return i, j + 1
+    return doc.clause(k)
 
 
 def _count_near(doc: Doc, i: int, j: int, k0: int, k1: int) -> tuple[int, tuple[int, int]] | None:
@@ -51,8 +107,11 @@ def _count_near(doc: Doc, i: int, j: int, k0: int, k1: int) -> tuple[int, tuple[
     for n in doc.numbers_in(i, j):
         if n.value is None or n.context is not None or doc.covers("negation", n.tok_start):
             continue
-        if any(doc.covers(c, k) for c in ("drone", "missile", "target", "facility")
-               for k in range(n.tok_end, min(n.tok_end + 3, j))):
+        if any(
+            doc.covers(c, k)
+            for c in ("drone", "missile", "target", "facility")
+            for k in range(n.tok_end, min(n.tok_end + 3, j))
+        ):
             continue
         dist = k0 - n.tok_end if n.tok_end <= k0 else n.tok_start - k1
         if dist > 4:
@@ -79,8 +138,14 @@ def read(doc: Doc) -> Casualties:
             word = doc.words[tag.i]
             span = doc.span(tag.i, tag.j)
             general = concept == "victims_w" or word in _GENERAL
-            fields = ("killed",) if concept.startswith("killed") else (
-                ("killed", "injured") if general else ("injured",))
+            fields = (
+                ("killed",)
+                if concept.startswith("killed")
+                else (("killed", "injured") if general else ("injured",))
+            )
+            s = doc.sentence_of(tag.i)
+            if not doc.has("negation", i, j) and doc.covers("negation", s.j - 1) and s.j - tag.j <= 8:
+                j = s.j  # "Жертв и разрушений, по его словам, нет."
             if doc.has("negation", i, j):
                 clause_span = doc.span(i, j)
                 if "killed" in fields and zero_killed is None:
@@ -89,8 +154,11 @@ def read(doc: Doc) -> Casualties:
                     zero_injured = clause_span
                 continue
             found = _count_near(doc, i, j, tag.i, tag.j)
-            if found is None and any(doc.words[k] in singular for k in range(i, j)) and not any(
-                    doc.words[k].endswith(("ые", "ие", "ых", "і")) for k in range(tag.i, tag.j)):
+            if (
+                found is None
+                and any(doc.words[k] in singular for k in range(i, j))
+                and not any(doc.words[k].endswith(("ые", "ие", "ых", "і")) for k in range(tag.i, tag.j))
+            ):
                 found = (1, span)
             if found is None:
                 continue

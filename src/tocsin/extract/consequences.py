@@ -40,14 +40,18 @@ def _negated(doc: Doc, i: int, j: int, lo: int, hi: int) -> bool:
 def _damage(doc: Doc, out: Consequences) -> None:
     for tag in doc.find("damage_none"):
         i, j = _clause(doc, tag.i)
-        if doc.has("unknown", i, j):
-            continue
-        phrase = " ".join(doc.words[tag.i:tag.j])
-        if _negated(doc, i, j, tag.i, tag.j) or phrase.startswith(("без", "no ", "not ", "не ")):
+        s = doc.sentence_of(tag.i)
+        if doc.has("unknown", i, j) or doc.has("lost", s.i, s.j):
+            continue  # "lost from radar without causing damage" defines a term, it reports nothing
+        # "Жертв и разрушений, по его словам, нет.": the negation closes the sentence.
+        closing = doc.covers("negation", s.j - 1) is not None and s.j - tag.j <= 8
+        phrase = " ".join(doc.words[tag.i : tag.j])
+        if _negated(doc, i, j, tag.i, tag.j) or closing or phrase.startswith(("без", "no ", "not ", "не ")):
             out._set("infrastructure_damage", False, doc.span(min(i, tag.i), max(j, tag.j)))
     for tag in doc.find("damage"):
         i, j = _clause(doc, tag.i)
-        if doc.has("unknown", i, j) or doc.covers("damage_none", tag.i):
+        s = doc.sentence_of(tag.i)
+        if doc.has("unknown", i, j) or doc.covers("damage_none", tag.i) or doc.has("lost", s.i, s.j):
             continue
         if _negated(doc, i, j, tag.i, tag.j):
             out._set("infrastructure_damage", False, doc.span(i, j))
@@ -69,7 +73,7 @@ def _debris(doc: Doc, out: Consequences) -> None:
         if doc.has("advice", s.i, s.j):
             continue
         falls = [t for t in doc.find("fall", s.i, s.j)]
-        if falls or " ".join(doc.words[tag.i:tag.j]).startswith(("мест", "місц", "crash")):
+        if falls or " ".join(doc.words[tag.i : tag.j]).startswith(("мест", "місц", "crash")):
             out._set("debris_fell", True, doc.span(tag.i, tag.j))
 
 
@@ -87,7 +91,7 @@ def _fire(doc: Doc, out: Consequences) -> None:
 def _response(doc: Doc, out: Consequences) -> None:
     for tag in doc.find("services"):
         s = doc.sentence_of(tag.i)
-        if doc.has("normal_mode", s.i, s.j) or doc.has("readiness", s.i, s.j) or doc.has("advice", s.i, s.j):
+        if doc.has("normal_mode", s.i, s.j) or doc.has("readiness", s.i, s.j):
             continue
         if doc.has("services_work", s.i, s.j):
             out._set("emergency_response", True, doc.span(tag.i, tag.j))

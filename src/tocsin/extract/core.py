@@ -12,7 +12,6 @@ from tocsin.extract.lang import LANGS, detect
 from tocsin.extract.when import find_period, parse_published
 
 
-
 def _zone(per_region, lang: str) -> str | None:
     countries = {r.iso[:2] for r in per_region}
     if countries == {"UA"}:
@@ -64,8 +63,13 @@ def extract(text: str, *, lang: str | None = None, published: str | date | datet
         claim.add_evidence("launched", span)
 
     claim.per_region, spans = where.regions(doc, roles, claim.kind, tally)
-    if claim.kind is Kind.INTERCEPTION and claim.total_destroyed is None and claim.per_region and all(
-            r.destroyed is not None for r in claim.per_region) and not doc.has("sea_words"):
+    if (
+        claim.kind is Kind.INTERCEPTION
+        and claim.total_destroyed is None
+        and claim.per_region
+        and all(r.destroyed is not None for r in claim.per_region)
+        and not doc.has("sea_words")
+    ):
         claim.total_destroyed = sum(r.destroyed for r in claim.per_region)
         for span in tally.destroyed_spans or spans:
             claim.add_evidence("total_destroyed", span)

@@ -18,7 +18,7 @@ from tocsin.extract.numbers import Number
 
 _OBJECTS = ("drone", "missile", "target")
 _OF = frozenset({"з", "із", "зі", "из", "of"})
-_THEM = frozenset({"них", "них", "them", "which", "those", "которых"})
+_THEM = frozenset({"них", "them", "which", "those", "которых"})
 _ITEM_PREP = frozenset({"над", "over", "above", "в", "у", "во", "in", "near", "по"})
 _DASHES = "–—-"
 _MAX_OBJECT_GAP = 5
@@ -34,13 +34,13 @@ class Count:
     tok: int
     end_tok: int
     sentence: Sentence
-    obj: str | None = None            # "drone" / "missile" / "target" when a noun follows
-    also: bool = False                # "ещё 2", "six more", "another"
-    part: bool = False                # "13 of them", "в том числе 16", "41 из них"
-    of_launched: bool = False         # "58 of 67": 67 was launched
-    tally: bool = False               # "Всего … — 11", "a total of 5"
-    item: bool = False                # opens a list item: "11 – над …", "three over the Kursk region"
-    vague: bool = False               # "более десяти", "several", "dozens"
+    obj: str | None = None  # "drone" / "missile" / "target" when a noun follows
+    also: bool = False  # "ещё 2", "six more", "another"
+    part: bool = False  # "13 of them", "в том числе 16", "41 из них"
+    of_launched: bool = False  # "58 of 67": 67 was launched
+    tally: bool = False  # "Всего … — 11", "a total of 5"
+    item: bool = False  # opens a list item: "11 – над …", "three over the Kursk region"
+    vague: bool = False  # "более десяти", "several", "dozens"
 
 
 @dataclass
@@ -74,8 +74,12 @@ def _is_people(doc: Doc, number: Number, limit: int) -> bool:
     if number.collective:
         return True
     prev = number.tok_start - 1
-    return prev >= 0 and bool(doc.covers("people", prev) or doc.covers("injured_w", prev)
-                              or doc.covers("killed_w", prev) or doc.covers("victims_w", prev))
+    return prev >= 0 and bool(
+        doc.covers("people", prev)
+        or doc.covers("injured_w", prev)
+        or doc.covers("killed_w", prev)
+        or doc.covers("victims_w", prev)
+    )
 
 
 def _near(doc: Doc, concept: str, k: int, before: int, after: int) -> bool:
@@ -83,7 +87,7 @@ def _near(doc: Doc, concept: str, k: int, before: int, after: int) -> bool:
 
 
 def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
-    """"11 – над …", "2 – Брянской", "three over the Kursk region", "2 в районе …"."""
+    """ "11 – над …", "2 – Брянской", "three over the Kursk region", "2 в районе …"."""
     gap = doc.gap(number.tok_end - 1)
     k = number.tok_end
     if k >= limit:
@@ -92,8 +96,11 @@ def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
         return True
     word = doc.words[k]
     if word in _ITEM_PREP:
-        return any(p.tok_start in (k + 1, k + 2, k + 3) for p in doc.places) or doc.has(
-            "sea_words", k, k + 4) or (k + 1 < limit and doc.words[k + 1] in ("районе", "area", "территорией"))
+        return (
+            any(p.tok_start in (k + 1, k + 2, k + 3) for p in doc.places)
+            or doc.has("sea_words", k, k + 4)
+            or (k + 1 < limit and doc.words[k + 1] in ("районе", "area", "территорией"))
+        )
     return word in ("more", "more,")
 
 
@@ -117,18 +124,35 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
         part = (nxt in _OF and after2 in _THEM) or _near(doc, "of_them", n.tok_start, 3, 0)
         tally = _near(doc, "tally", n.tok_start, 4, 0)
         prev = doc.words[n.tok_start - 1] if n.tok_start > s.i else ""
-        of_launched = prev in _OF and not part and (
-            prev != "of" or (n.tok_start >= 2 and doc.words[n.tok_start - 2].isdigit())
-            or any(c.tok_start == n.tok_start - 2 for c in doc.numbers)) or (
-            prev == "of" and n.tok_start >= 3 and doc.words[n.tok_start - 2] == "out")
+        of_launched = (
+            prev in _OF
+            and not part
+            and (
+                prev != "of"
+                or (n.tok_start >= 2 and doc.words[n.tok_start - 2].isdigit())
+                or any(c.tok_start == n.tok_start - 2 for c in doc.numbers)
+            )
+        ) or (prev == "of" and n.tok_start >= 3 and doc.words[n.tok_start - 2] == "out")
         if not (obj or adjacent or item or part or tally or of_launched):
             continue
         also = _near(doc, "also", n.tok_start, 2, 0) or nxt in ("more", "others")
-        out.append(Count(
-            number=n, value=n.value if n.qualifier not in ("more_than", "less_than", "vague") else None,
-            span=(n.start, n.end), tok=n.tok_start, end_tok=n.tok_end, sentence=s, obj=obj, also=also,
-            part=part, of_launched=of_launched, tally=tally, item=item,
-            vague=n.qualifier in ("more_than", "less_than", "vague") or n.value is None))
+        out.append(
+            Count(
+                number=n,
+                value=n.value if n.qualifier not in ("more_than", "less_than", "vague") else None,
+                span=(n.start, n.end),
+                tok=n.tok_start,
+                end_tok=n.tok_end,
+                sentence=s,
+                obj=obj,
+                also=also,
+                part=part,
+                of_launched=of_launched,
+                tally=tally,
+                item=item,
+                vague=n.qualifier in ("more_than", "less_than", "vague") or n.value is None,
+            )
+        )
     return out
 
 
@@ -142,20 +166,19 @@ def _sentence_value(doc: Doc, counts: list[Count]) -> tuple[int | None, bool, li
         return c.value, c.vague, [c]
     head, rest = counts[0], counts[1:]
     if rest:
-        colon = ":" in doc.text.norm[head.span[1]:rest[0].span[0]]
+        colon = ":" in doc.text.norm[head.span[1] : rest[0].span[0]]
         parts = any(c.part for c in rest)
         known = [c.value for c in rest if c.value is not None]
-        if head.value is not None and (parts or colon or (len(known) == len(rest) and sum(known) == head.value)
-                                       or all(c.item for c in rest)):
-            if parts or sum(known) <= head.value:
-                return head.value, head.vague, [head]
+        adds_up = len(known) == len(rest) and sum(known) == head.value
+        if head.value is not None and (parts or colon or adds_up) and (parts or sum(known) <= head.value):
+            return head.value, head.vague, [head]
     if any(c.vague for c in counts):
         return None, True, counts
     return sum(c.value for c in counts), False, counts
 
 
 def _implicit_one(doc: Doc, s: Sentence) -> tuple[int, int] | None:
-    """"сбит беспилотник", "уничтожен один", "shot down a drone": one object without a numeral."""
+    """ "сбит беспилотник", "уничтожен один", "shot down a drone": one object without a numeral."""
     has_object = any(doc.has(c, s.i, s.j) for c in _OBJECTS)
     for tag in doc.find("destroy", s.i, s.j):
         word = doc.words[tag.j - 1]
@@ -185,9 +208,13 @@ def _launch_sentence(doc: Doc, s: Sentence) -> bool:
 
 def _nearest_is_launch(doc: Doc, c: Count) -> bool:
     """In a sentence with both launch and destroy verbs: which one is this number closer to?"""
+
     def dist(concept: str) -> int:
         tags = doc.find(concept, c.sentence.i, c.sentence.j)
+        if concept == "launch":  # "обнаружены и уничтожены пять": detected-and-destroyed is destroyed
+            tags = [t for t in tags if not (doc.covers("detected", t.i) and _near(doc, "destroy", t.i, 3, 3))]
         return min((abs(t.i - c.tok) if t.i >= c.tok else c.tok - t.j + 1 for t in tags), default=10_000)
+
     return dist("launch") < min(dist("destroy"), dist("repel_done"))
 
 
@@ -251,7 +278,9 @@ def count(doc: Doc, roles: Roles) -> Counts:
                 total = value
                 result.destroyed_spans = spans
         # detected and destroyed: "обнаружены и уничтожены пять" → launched five as well
-        if value is not None and any(_near(doc, "detected", t.i, 2, 2) for t in doc.find("destroy", s.i, s.j)):
+        if value is not None and any(
+            _near(doc, "detected", t.i, 2, 2) for t in doc.find("destroy", s.i, s.j)
+        ):
             launched.append(Count(None, value, spans[0], used[0].tok, used[0].end_tok, s, obj="drone"))
     if vague_total and not any(c.tally for c in result.destroy_counts):
         total = None
@@ -268,7 +297,7 @@ def _launched(candidates: list[Count]) -> tuple[int | None, list[tuple[int, int]
         return None, []
     # A head followed by parts that add up to it: keep the head only.
     for i, head in enumerate(cands):
-        rest = [c for c in cands[i + 1:] if c.sentence is head.sentence]
+        rest = [c for c in cands[i + 1 :] if c.sentence is head.sentence]
         if len(rest) >= 2 and sum(c.value for c in rest) == head.value:
             cands = [c for c in cands if c not in rest]
             break
@@ -277,7 +306,10 @@ def _launched(candidates: list[Count]) -> tuple[int | None, list[tuple[int, int]
         key = c.obj or "target"
         if key not in by_type or c.value > by_type[key].value:
             by_type[key] = c
-    if "target" in by_type and len(by_type) > 1 and by_type["target"].value >= sum(
-            v.value for k, v in by_type.items() if k != "target"):
+    if (
+        "target" in by_type
+        and len(by_type) > 1
+        and by_type["target"].value >= sum(v.value for k, v in by_type.items() if k != "target")
+    ):
         return by_type["target"].value, [by_type["target"].span]
     return sum(c.value for c in by_type.values()), [c.span for c in by_type.values()]

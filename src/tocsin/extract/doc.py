@@ -5,7 +5,7 @@ Every rule module reads a ``Doc``; none of them re-tokenises or re-tags the text
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +17,7 @@ from tocsin.extract.tokens import Text, prepare
 
 _STOP = ".!?…"
 _CONTINUES = ",:;–—-("
+_CLAUSE_BREAKS = ",;—–:()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ class Sentence:
     end: int
 
 
-def split_sentences(text: Text) -> list[Sentence]:
+def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]:
     """Split on sentence punctuation and on line breaks that do not continue a list.
 
     "8.00" and "кв. м" do not split (a full stop splits only before a capital letter, a digit list item
@@ -40,16 +41,22 @@ def split_sentences(text: Text) -> list[Sentence]:
     out: list[Sentence] = []
     first = 0
     for k in range(len(tokens) - 1):
-        gap = raw[tokens[k].end : tokens[k + 1].start]
+        gap = gaps[k] if gaps is not None else raw[tokens[k].end : tokens[k + 1].start]
+        if gap == " ":
+            continue
         nxt = raw[tokens[k + 1].start]
         split = False
         if any(c in _STOP for c in gap):
             stripped = gap.strip()
             if stripped in (".",) and tokens[k].norm.isdigit() and tokens[k + 1].norm.isdigit():
                 split = False  # a clock time "8.00" or a decimal
-            elif nxt.isupper() or nxt.isdigit() or "\n" in gap or any(q in gap for q in "«\"“„—–"):
-                split = True
-            elif any(c in "!?…" for c in gap):
+            elif (
+                nxt.isupper()
+                or nxt.isdigit()
+                or "\n" in gap
+                or any(q in gap for q in '«"“„—–')
+                or any(c in "!?…" for c in gap)
+            ):
                 split = True
         elif "\n" in gap:
             before = gap.split("\n", 1)[0].strip()
@@ -75,7 +82,12 @@ class Doc:
         self.by_concept: dict[str, list[Tag]] = defaultdict(list)
         for tag in self.tags:
             self.by_concept[tag.concept].append(tag)
-        self.sentences = split_sentences(self.text)
+        self._starts = {c: [t.i for t in tags] for c, tags in self.by_concept.items()}
+        norm, toks = self.text.norm, self.tokens
+        self._gaps = [norm[toks[k].end : toks[k + 1].start] for k in range(len(toks) - 1)]
+        if toks:
+            self._gaps.append(norm[toks[-1].end :])
+        self.sentences = split_sentences(self.text, self._gaps)
         self._sent_starts = [s.i for s in self.sentences]
 
     @cached_property
@@ -89,34 +101,72 @@ class Doc:
     # -- look-ups -----------------------------------------------------------------------------------
     def find(self, concept: str, i: int = 0, j: int | None = None) -> list[Tag]:
         """Tags of ``concept`` starting in tokens ``[i, j)``."""
-        end = len(self.tokens) if j is None else j
-        return [t for t in self.by_concept.get(concept, ()) if i <= t.i < end]
+        starts = self._starts.get(concept)
+        if not starts:
+            return []
+        lo = bisect_left(starts, i)
+        hi = len(starts) if j is None else bisect_left(starts, j, lo)
+        return self.by_concept[concept][lo:hi]
 
     def has(self, concept: str, i: int = 0, j: int | None = None) -> bool:
-        return bool(self.find(concept, i, j))
+        starts = self._starts.get(concept)
+        if not starts:
+            return False
+        lo = bisect_left(starts, i)
+        return lo < len(starts) and (j is None or starts[lo] < j)
+
+    @cached_property
+    def _cover(self) -> dict[tuple[str, int], Tag]:
+        cover: dict[tuple[str, int], Tag] = {}
+        for tag in self.tags:
+            cover.setdefault((tag.concept, tag.i), tag)
+            for k in range(tag.i + 1, tag.j):
+                cover.setdefault((tag.concept, k), tag)
+        return cover
 
     def covers(self, concept: str, k: int) -> Tag | None:
         """The tag of ``concept`` that covers token ``k``, if any."""
-        for t in self.by_concept.get(concept, ()):
-            if t.i <= k < t.j:
-                return t
-        return None
+        return self._cover.get((concept, k))
 
     def sentence_of(self, k: int) -> Sentence:
         return self.sentences[max(0, bisect_right(self._sent_starts, k) - 1)]
 
     def gap(self, k: int) -> str:
-        """Normalised characters between token ``k`` and token ``k + 1``."""
-        if k + 1 >= len(self.tokens):
-            return self.text.norm[self.tokens[k].end :] if self.tokens else ""
-        return self.text.norm[self.tokens[k].end : self.tokens[k + 1].start]
+        """Normalised characters between token ``k`` and token ``k + 1`` (after the last: the tail)."""
+        return self._gaps[k] if 0 <= k < len(self._gaps) else ""
+
+    @cached_property
+    def _clause_breaks(self) -> list[bool]:
+        return [any(c in _CLAUSE_BREAKS for c in g) if g != " " else False for g in self._gaps]
+
+    def clause(self, k: int) -> tuple[int, int]:
+        """Tokens ``[i, j)`` of the clause around token ``k``: between commas, dashes, colons, brackets."""
+        s = self.sentence_of(k)
+        breaks = self._clause_breaks
+        i = k
+        while i > s.i and not breaks[i - 1]:
+            i -= 1
+        j = k
+        while j + 1 < s.j and not breaks[j]:
+            j += 1
+        return i, j + 1
 
     def span(self, i: int, j: int) -> tuple[int, int]:
         """Character span of tokens ``[i, j)``."""
         return self.tokens[i].start, self.tokens[j - 1].end
 
+    @cached_property
+    def _number_starts(self) -> list[int]:
+        return [n.tok_start for n in self.numbers]
+
+    @cached_property
+    def _place_starts(self) -> list[int]:
+        return [p.tok_start for p in self.places]
+
     def numbers_in(self, i: int, j: int) -> list[Number]:
-        return [n for n in self.numbers if i <= n.tok_start < j]
+        starts = self._number_starts
+        return self.numbers[bisect_left(starts, i) : bisect_left(starts, j)]
 
     def places_in(self, i: int, j: int) -> list[Place]:
-        return [p for p in self.places if i <= p.tok_start < j]
+        starts = self._place_starts
+        return self.places[bisect_left(starts, i) : bisect_left(starts, j)]

@@ -14,8 +14,29 @@ from tocsin.extract.lexicon import Tag
 
 # Full (attributive) participles: "сбитый дрон", "збитих" describe, they don't report.
 _ATTRIBUTIVE = {
-    "ru": ("ый", "ий", "ая", "яя", "ое", "ее", "ые", "ие", "ых", "их", "ым", "им", "ыми", "ими", "ого",
-           "его", "ому", "ему", "ой", "ую", "юю"),
+    "ru": (
+        "ый",
+        "ий",
+        "ая",
+        "яя",
+        "ое",
+        "ее",
+        "ые",
+        "ие",
+        "ых",
+        "их",
+        "ым",
+        "им",
+        "ыми",
+        "ими",
+        "ого",
+        "его",
+        "ому",
+        "ему",
+        "ой",
+        "ую",
+        "юю",
+    ),
     "uk": ("ий", "ого", "ому", "их", "им", "ими", "ої", "ою", "ій", "ему", "ього"),
 }
 _OBJECTS = ("drone", "missile", "target")
@@ -25,7 +46,7 @@ _OBJECTS = ("drone", "missile", "target")
 class Roles:
     """Sentence roles of one statement."""
 
-    destroy: list[Tag] = field(default_factory=list)      # reporting destroy / repel-completed tags
+    destroy: list[Tag] = field(default_factory=list)  # reporting destroy / repel-completed tags
     destroy_sents: list[Sentence] = field(default_factory=list)
     attack_sents: list[Sentence] = field(default_factory=list)
     alert_sents: list[Sentence] = field(default_factory=list)
@@ -37,8 +58,10 @@ class Roles:
     @cached_property
     def event_sents(self) -> list[Sentence]:
         seen, out = set(), []
-        for s in sorted(self.destroy_sents + self.attack_sents + self.alert_sents + self.launch_sents,
-                        key=lambda s: s.index):
+        for s in sorted(
+            self.destroy_sents + self.attack_sents + self.alert_sents + self.launch_sents,
+            key=lambda s: s.index,
+        ):
             if s.index not in seen:
                 seen.add(s.index)
                 out.append(s)
@@ -64,7 +87,7 @@ def _stats_scope(doc: Doc, s: Sentence) -> bool:
 
 
 def _previous(doc: Doc, tag: Tag) -> bool:
-    """"последствия предыдущих атак": an attack word about the past in general."""
+    """ "последствия предыдущих атак": an attack word about the past in general."""
     return any(t.i < tag.i <= t.j + 1 for t in doc.by_concept.get("previous", ()))
 
 
@@ -95,12 +118,28 @@ def analyse(doc: Doc) -> Roles:
             roles.attack_sents.append(s)
         if doc.has("alert", s.i, s.j) or doc.has("all_clear", s.i, s.j):
             roles.alert_sents.append(s)
-        if doc.has("launch", s.i, s.j) and (doc.has("drone", s.i, s.j) or doc.has("missile", s.i, s.j)
-                                             or doc.has("target", s.i, s.j)):
+        if doc.has("launch", s.i, s.j) and (
+            doc.has("drone", s.i, s.j) or doc.has("missile", s.i, s.j) or doc.has("target", s.i, s.j)
+        ):
             roles.launch_sents.append(s)
         if doc.has("drill", s.i, s.j) and any(
-            doc.has(c, s.i, s.j) for c in ("destroy", "attack", "alert", "air_defense", "target", "drone",
-                                           "missile", "repel_done", "repel_progress")):
+            doc.has(c, s.i, s.j)
+            for c in (
+                "destroy",
+                "attack",
+                "alert",
+                "air_defense",
+                "target",
+                "drone",
+                "missile",
+                "repel_done",
+                "repel_progress",
+            )
+        ):
             roles.drill = True
+    if doc.has("drill") and not roles.destroy:
+        roles.drill = True  # a drill or siren-test notice: its sirens and "attack" are simulated
+    if doc.has("stats") and not roles.destroy and not roles.alert_sents:
+        roles.statistical = True
     roles.in_progress = doc.has("repel_progress") or (doc.has("in_progress") and doc.has("attack"))
     return roles

@@ -6,8 +6,13 @@ from tocsin.domain import Kind, Weapon
 from tocsin.extract.doc import Doc
 from tocsin.extract.events import Roles
 
-_INTERCEPTOR_CONCEPTS = ("air_defense", "aviation", "electronic_warfare", "mobile_fire_groups",
-                         "other_interceptor")
+_INTERCEPTOR_CONCEPTS = (
+    "air_defense",
+    "aviation",
+    "electronic_warfare",
+    "mobile_fire_groups",
+    "other_interceptor",
+)
 
 
 def classify(doc: Doc, roles: Roles) -> tuple[Kind, list[tuple[int, int]]]:
@@ -18,8 +23,12 @@ def classify(doc: Doc, roles: Roles) -> tuple[Kind, list[tuple[int, int]]]:
         return Kind.INTERCEPTION, [doc.span(t.i, t.j) for t in roles.destroy]
     scene = roles.attack_sents + roles.alert_sents
     if scene and (doc.places or roles.alert_sents):
-        spans = [doc.span(t.i, t.j) for s in scene for c in ("attack", "alert", "all_clear")
-                 for t in doc.find(c, s.i, s.j)]
+        spans = [
+            doc.span(t.i, t.j)
+            for s in scene
+            for c in ("attack", "alert", "all_clear")
+            for t in doc.find(c, s.i, s.j)
+        ]
         if any(p.iso for p in doc.places) or roles.in_progress or doc.has("drone") or doc.has("missile"):
             return Kind.ATTACK_NO_OUTCOME, spans
     return Kind.NOT_INCIDENT, []

@@ -6,11 +6,14 @@ rest goes to py3langid's offline model restricted to the three languages.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 LANGS = ("ru", "uk", "en")
 _UK = frozenset("іїєґ")
 _RU = frozenset("ыэъё")
+_CYRILLIC = re.compile("[а-яёіїєґ]+")
+_LATIN = re.compile("[a-z]+")
 
 
 @cache
@@ -26,14 +29,12 @@ def _identifier():
 def detect(text: str) -> str:
     """``"ru"``, ``"uk"`` or ``"en"`` for ``text`` (English when there is no Cyrillic at all)."""
     sample = text[:4000].lower()
-    cyr = sum(1 for c in sample if "а" <= c <= "я" or c in "іїєґё")
-    lat = sum(1 for c in sample if "a" <= c <= "z")
-    if cyr == 0:
+    cyr = len(sample) - len(_CYRILLIC.sub("", sample))
+    lat = len(sample) - len(_LATIN.sub("", sample))
+    if cyr == 0 or lat > 3 * cyr:
         return "en"
-    if lat > 3 * cyr:
-        return "en"
-    uk = sum(1 for c in sample if c in _UK)
-    ru = sum(1 for c in sample if c in _RU)
+    uk = sum(sample.count(c) for c in _UK)
+    ru = sum(sample.count(c) for c in _RU)
     if uk and not ru:
         return "uk"
     if ru and not uk:

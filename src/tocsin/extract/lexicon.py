@@ -71,9 +71,10 @@ class Lexicon:
                 mode, value = pattern.parts[0]
                 {"=": self._exact, "^": self._prefix, "$": self._suffix}[mode][value].append(pattern)
         self._suffix_lengths = sorted({len(k) for k in self._suffix}, reverse=True)
-        self._cache: dict[str, tuple[_Pattern, ...]] = {}
+        self._cache: dict[str, tuple[tuple[str, ...], tuple[_Pattern, ...]]] = {}
 
-    def _candidates(self, word: str) -> tuple[_Pattern, ...]:
+    def _candidates(self, word: str) -> tuple[tuple[str, ...], tuple[_Pattern, ...]]:
+        """(concepts of one-token patterns, multi-token patterns) that can start at ``word``."""
         hit = self._cache.get(word)
         if hit is not None:
             return hit
@@ -83,34 +84,45 @@ class Lexicon:
         for n in self._suffix_lengths:
             if n < len(word):
                 found.extend(self._suffix.get(word[-n:], ()))
-        result = tuple(found)
+        single = tuple(dict.fromkeys(p.concept for p in found if len(p.parts) == 1))
+        multi = tuple(p for p in found if len(p.parts) > 1)
+        result = (single, multi)
         if len(self._cache) < 200_000:
             self._cache[word] = result
         return result
 
     def tag(self, text: Text) -> list[Tag]:
         """Every concept occurrence, longest match per concept and start; ``!concept`` spans removed."""
-        tokens = text.tokens
-        words = [t.norm for t in tokens]
+        words = [t.norm for t in text.tokens]
+        n_words = len(words)
         best: dict[tuple[str, int], int] = {}
+        cache = self._cache
         for i, word in enumerate(words):
-            for pattern in self._candidates(word):
+            single, multi = cache.get(word) or self._candidates(word)
+            for concept in single:
+                best.setdefault((concept, i), i + 1)
+            for pattern in multi:
                 n = len(pattern.parts)
-                if i + n > len(words):
+                if i + n > n_words:
                     continue
-                if all(_matches(pattern.parts[k], words[i + k]) for k in range(1, n)):
+                parts = pattern.parts
+                mode, value = parts[1]
+                second = words[i + 1]
+                if mode == "=" and second != value:
+                    continue  # most multi-word candidates fail on their second word: check it inline
+                if all(_matches(parts[k], words[i + k]) for k in range(1, n)):
                     key = (pattern.concept, i)
                     if best.get(key, 0) < i + n:
                         best[key] = i + n
         blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for (concept, i), j in best.items():
-            if concept.startswith("!"):
+            if concept[0] == "!":
                 blocked[concept[1:]].append((i, j))
         tags = []
         for (concept, i), j in best.items():
-            if concept.startswith("!"):
+            if concept[0] == "!":
                 continue
-            if any(a <= i < b or i <= a < j for a, b in blocked.get(concept, ())):
+            if blocked and any(a <= i < b or i <= a < j for a, b in blocked.get(concept, ())):
                 continue
             tags.append(Tag(concept, i, j))
         tags.sort(key=lambda t: (t.i, -t.j, t.concept))

@@ -22,15 +22,22 @@ def interceptors(doc: Doc, roles: Roles) -> tuple[list[Interceptor], list[tuple[
 
     Air defence merely "in readiness" during an alert, or a bare "the ministry", is not listed.
     """
-    sentences = [s for s in doc.sentences
-                 if s in roles.destroy_sents or doc.has("repel_progress", s.i, s.j) or doc.has("engage", s.i, s.j)]
+    sentences = [
+        s
+        for s in doc.sentences
+        if s in roles.destroy_sents or doc.has("repel_progress", s.i, s.j) or doc.has("engage", s.i, s.j)
+    ]
     found: list[tuple[int, Interceptor, tuple[int, int]]] = []
     for s in sentences:
         if doc.has("readiness", s.i, s.j) and s not in roles.destroy_sents:
             continue
         for concept, means in _CONCEPTS:
             for tag in doc.find(concept, s.i, s.j):
-                if concept != "air_defense" and doc.covers("air_defense", tag.i) and means is Interceptor.OTHER:
+                if (
+                    concept != "air_defense"
+                    and doc.covers("air_defense", tag.i)
+                    and means is Interceptor.OTHER
+                ):
                     continue
                 found.append((tag.i, means, doc.span(tag.i, tag.j)))
     found.sort(key=lambda f: f[0])
@@ -50,15 +57,37 @@ def speaker(doc: Doc) -> tuple[str | None, tuple[int, int] | None]:
     raw = doc.text.raw
     for tag in doc.find("title"):
         word = doc.words[tag.i]
-        if word in ("said", "says", "wrote", "told", "according", "announced", "reported", "сообщил",
-                    "сообщила", "заявил", "написал", "уточнил", "по", "за", "повідомив", "повідомила",
-                    "заявив", "написав", "officials", "official", "authorities", "military", "ministry"):
+        if word in (
+            "said",
+            "says",
+            "wrote",
+            "told",
+            "according",
+            "announced",
+            "reported",
+            "сообщил",
+            "сообщила",
+            "заявил",
+            "написал",
+            "уточнил",
+            "по",
+            "за",
+            "повідомив",
+            "повідомила",
+            "заявив",
+            "написав",
+            "officials",
+            "official",
+            "authorities",
+            "military",
+            "ministry",
+        ):
             continue
         start = doc.tokens[tag.j - 1].end
         window_end = doc.tokens[min(tag.j - 1 + _SKIP_AFTER_TITLE, len(doc.tokens) - 1)].end
         m = _NAME.search(raw, start, window_end + 1)
         if m and not any(p.start <= m.start() < p.end for p in doc.places):
-            between = raw[start:m.start()]
+            between = raw[start : m.start()]
             if "." in between or "\n" in between:
                 continue
             return m.group(), (m.start(), m.end())

@@ -80,7 +80,7 @@ _CONJ = frozenset({"и", "та", "і", "й", "а", "также", "також", "
 _PREPS = frozenset(
     {
         "в", "во", "на", "над", "под", "из", "изо", "у", "около", "возле", "от", "до", "к", "ко", "по",
-        "за", "и", "близ", "под", "под", "города", "город", "г", "гор", "пгт", "поселка", "посёлка",
+        "за", "и", "близ", "города", "город", "г", "гор", "пгт", "поселка", "посёлка",
         "села", "станицы", "під", "з", "із", "зі", "біля", "поблизу", "та", "і", "й", "місто", "міста",
         "м", "смт", "селища", "in", "over", "near", "at", "from", "to", "of", "on", "and", "towards",
         "toward", "outside", "around", "city", "town", "targeting", "targeted", "attacked", "struck",
@@ -89,6 +89,7 @@ _PREPS = frozenset(
 )  # fmt: skip
 # "Kyiv and the surrounding region": the oblast around a city with a code of its own.
 _CITY_OBLAST = {"UA-30": "UA-32", "RU-MOW": "RU-MOS", "RU-SPE": "RU-LEN", "UA-40": ""}
+_OBLAST_CITY = {"UA-32": "UA-30", "RU-MOS": "RU-MOW"}
 _REGION_FILLERS = frozenset(
     {"the", "surrounding", "its", "wider", "прилегающей", "прилегающих", "окрестной", "всей", "всій", "вся",
      "навколишній", "навколишньої", "прилеглій", "прилеглої"}
@@ -97,7 +98,7 @@ _REGION_WORDS = frozenset(
     {"область", "области", "областью", "обл", "region", "oblast", "province", "області", "областю",
      "регионе", "региона", "регіоні", "регіону"}
 )  # fmt: skip
-_QUOTES = "«»\"“”„‹›"
+_QUOTES = '«»"“”„‹›'
 _DASHES = "–—-:"
 
 # Region heads (base forms): last tokens of a region name that follows its adjective / stem.
@@ -109,6 +110,7 @@ _REGION_HEADS_RU = {
     ("автономная", "область"): "oblast",
     ("регион",): "any",
     ("областная",): "oblast",
+    ("городская",): "city",
 }
 _REGION_HEADS_UK = {
     ("область",): "oblast",
@@ -118,10 +120,12 @@ _REGION_HEADS_UK = {
     ("автономна", "область"): "oblast",
     ("регіон",): "any",
     ("обласна",): "oblast",
+    ("міська",): "city",
 }
 _REGION_HEADS_EN = {
     ("oblast",): "oblast",
     ("region",): "any",
+    ("regional",): "any",
     ("province",): "any",
     ("krai",): "krai",
     ("kray",): "krai",
@@ -139,7 +143,8 @@ _EN_PLURAL_HEADS = {
     ("territories",): "any",
 }
 # Fixed (uninflected) extra heads: abbreviations.
-_FIXED_HEADS = {("обл",): "oblast", ("ова",): "oblast", ("ода",): "oblast"}
+_ADJ_HEADS = frozenset({"областная", "обласна", "городская", "міська"})
+_FIXED_HEADS = {("обл",): "oblast", ("ова",): "oblast", ("ода",): "oblast", ("мва",): "city"}
 
 _DISTRICT_HEADS_RU = [
     ("район",), ("муниципальный", "район"), ("муниципальный", "округ"), ("городской", "округ"),
@@ -168,6 +173,10 @@ _UK_LETTERS = re.compile(r"[іїєґ']")
 _LATIN = re.compile(r"[a-z]")
 _CONSONANTS = set("бвгджзйклмнпрстфхцчшщ")
 _RU_ADJ_END = ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ие", "ые")
+_RU_ADJ_SUFFIXES = (
+    *(s + e for s in ("ск", "цк", "н", "в") for e in ("ий", "ой", "ое", "ая", "ие", "ый", "ые")),
+    *("ний", "нее", "няя", "ние"),
+)
 _FIXED_PREFIXES = frozenset(
     {"санкт", "усть", "улан", "ханты", "ханти", "йошкар", "нарьян", "нар'ян", "наро", "горно", "южно",
      "ивано", "івано", "орехово", "орєхово", "кабардино", "карачаево", "карачаєво", "ямало", "камень",
@@ -182,43 +191,87 @@ def _toks(name: str) -> tuple[str, ...]:
     return tuple(m.group() for m in WORD_RE.finditer(normalize(name)))
 
 
-def _adj_forms(word: str, lang: str) -> set[str]:
-    """All forms of an adjective given in any gender/case (suffix rules, plus pymorphy3's paradigm)."""
+# Adjective endings by (language, declension, gender): "m" masculine, "n" neuter, "f" feminine, "p" plural.
+_ADJ_ENDINGS = {
+    ("ru", "hard"): {
+        "m": "ый ого ому ым ом",
+        "n": "ое ого ому ым ом",
+        "f": "ая ой ую ою",
+        "p": "ые ых ым ыми",
+    },
+    ("ru", "mixed"): {
+        "m": "ий ого ому им ом",
+        "n": "ое ого ому им ом",
+        "f": "ая ой ую ою",
+        "p": "ие их им ими",
+    },
+    ("ru", "soft"): {
+        "m": "ий его ему им ем",
+        "n": "ее его ему им ем",
+        "f": "яя ей юю ею",
+        "p": "ие их им ими",
+    },
+    ("uk", "hard"): {
+        "m": "ий ого ому им ім",
+        "n": "е ого ому им ім",
+        "f": "а ої ій у ою",
+        "p": "і их им ими",
+    },
+    ("uk", "soft"): {
+        "m": "ій ього ьому ім",
+        "n": "є ього ьому ім",
+        "f": "я ьої ій ю ьою",
+        "p": "і іх ім іми",
+    },
+}
+_RU_GENDER = {
+    "ий": "m", "ый": "m", "ой": "m", "ое": "n", "ее": "n", "ая": "f", "яя": "f", "ие": "p", "ые": "p",
+    "ого": "m", "его": "m", "ей": "f", "ую": "f", "юю": "f",
+}  # fmt: skip
+_UK_GENDER = {"ий": "m", "ій": "m", "ого": "m", "а": "f", "я": "f", "е": "n", "є": "n", "і": "p"}
+
+
+def _adj_forms(word: str, lang: str, gendered: bool = False) -> set[str]:
+    """Forms of an adjective (suffix rules).
+
+    ``gendered``: only the forms of the gender/number the word is given in ("Раменское" →
+    "Раменского", never "Раменская") — for place names; otherwise every gender (for "Смоленск|ая
+    область" / "Смоленский регион"), plus pymorphy3's paradigm without comparatives.
+    """
     out = {word}
-    for parse in analyzer(lang).parse(word):
-        if parse.tag.POS == "ADJF" and normalize(parse.word) == word:
-            out.update(normalize(f.word) for f in parse.lexeme if f.tag.POS == "ADJF")
-            break
-    if lang == "ru":
-        stem = None
-        for end in ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ие", "ые", "ого", "ей", "ую", "юю"):
-            if word.endswith(end) and len(word) > len(end) + 1:
-                stem = word[: -len(end)]
-                soft = end in ("яя", "ее", "юю") or (end == "ий" and stem[-1] == "н" and stem[-2:] != "нн")
+    if not gendered:
+        for parse in analyzer(lang).parse(word):
+            if parse.tag.POS == "ADJF" and normalize(parse.word) == word:
+                out.update(
+                    normalize(f.word)
+                    for f in parse.lexeme
+                    if f.tag.POS == "ADJF" and not {"Supr", "Cmp2", "COMP"} & set(f.tag.grammemes)
+                )
                 break
-        if stem is None:
-            return out
-        if soft:
-            ends = ["ий", "его", "ему", "им", "ем", "яя", "ей", "юю", "ею", "ее", "ие", "их", "ими"]
-        elif stem[-1] in "кгхжшчщц":
-            ends = ["ий", "ой", "ого", "ому", "им", "ом", "ая", "ой", "ую", "ою", "ое", "ие", "их", "ими"]
+    genders = _RU_GENDER if lang == "ru" else _UK_GENDER
+    for end, gender in genders.items():
+        if not (word.endswith(end) and len(word) > len(end) + 1):
+            continue
+        stem = word[: -len(end)]
+        if lang == "ru":
+            if end in ("яя", "ее", "юю") or (end == "ий" and stem[-1] == "н" and stem[-2:] != "нн"):
+                decl = "soft"
+            elif stem[-1] in "кгхжшчщц":
+                decl = "mixed"
+            else:
+                decl = "hard"
         else:
-            ends = ["ый", "ой", "ого", "ому", "ым", "ом", "ая", "ую", "ою", "ое", "ые", "ых", "ыми"]
-        out.update(stem + e for e in ends)
-    else:
-        stem = None
-        for end in ("ий", "ій", "ого", "а", "я", "е", "є", "і"):
-            if word.endswith(end) and len(word) > len(end) + 2:
-                stem = word[: -len(end)]
-                soft = end in ("ій", "я", "є")
-                break
-        if stem is None:
-            return out
-        if soft:
-            ends = ["ій", "ього", "ьому", "ім", "я", "ьої", "ю", "ьою", "є", "і", "іх", "іми"]
-        else:
-            ends = ["ий", "ого", "ому", "им", "ім", "а", "ої", "ій", "у", "ою", "е", "і", "их", "ими"]
-        out.update(stem + e for e in ends)
+            decl = "soft" if end in ("ій", "я", "є") else "hard"
+            if decl == "soft" and stem.endswith("ь"):
+                stem = stem[:-1]
+        table = _ADJ_ENDINGS[(lang, decl)]
+        for g, ends in table.items():
+            if gendered and g != gender:
+                continue
+            out.update(stem + e for e in ends.split())
+        if end == "ой":
+            out.add(word)
+        break
     return out
 
 
@@ -257,7 +310,7 @@ def _noun_rules(word: str, lang: str) -> set[str]:
         elif last == "а":
             s = word[:-1]
             y = "и" if s[-1:] in set("гкхжшчщ") else "ы"
-            out.update(s + e for e in (y, "е", "у", "ой", "ою", "ей"))
+            out.update(s + e for e in (y, "е", "у", "ой", "ою"))
         elif word.endswith("ье"):
             s = word[:-1]
             out.update(s + e for e in ("я", "ю", "ем"))
@@ -266,9 +319,9 @@ def _noun_rules(word: str, lang: str) -> set[str]:
             out.update(s + e for e in ("а", "у", "ом", "е"))
         elif last in "ыи":
             s = word[:-1]
-            out.update(s + e for e in ("ам", "ами", "ах", "ов", "ей", ""))
+            out.update(s + e for e in ("ам", "ами", "ах", "ов", ""))
             if last == "и":
-                out.update(s + e for e in ("ям", "ями", "ях"))
+                out.update(s + e for e in ("ям", "ями", "ях", "ей"))
             if s.endswith("к") and len(s) > 2 and s[-2] in _CONSONANTS:
                 out.add(s[:-1] + "ек")
     else:
@@ -303,7 +356,7 @@ def _noun_rules(word: str, lang: str) -> set[str]:
     return {f for f in out if f}
 
 
-def _noun_forms(word: str, lang: str) -> set[str]:
+def _noun_forms(word: str, lang: str, same_number: bool = True) -> set[str]:
     out = _noun_rules(word, lang)
     if not re.fullmatch(r"[а-яіїєґ']+", word):
         return out
@@ -315,23 +368,33 @@ def _noun_forms(word: str, lang: str) -> set[str]:
             continue
         if nf != word and normalize(parse.word) != word:
             continue
-        out.update(normalize(f.word) for f in parse.lexeme)
+        number = "plur" if "plur" in parse.tag.grammemes else "sing"
+        out.update(
+            normalize(f.word)
+            for f in parse.lexeme
+            if not same_number or number in f.tag.grammemes or not {"sing", "plur"} & set(f.tag.grammemes)
+        )
     return out
 
 
 def _is_adj_like(word: str, lang: str, last: bool, ntok: int) -> bool:
     if lang == "ru":
-        return word.endswith(_RU_ADJ_END) and len(word) > 4
-    if word.endswith(("ий", "ій")) and len(word) > 4:
+        if len(word) <= 4 or not word.endswith(_RU_ADJ_END):
+            return False
+        return word.endswith(_RU_ADJ_SUFFIXES) or any(p.tag.POS == "ADJF" for p in analyzer("ru").parse(word))
+    if (
+        word.endswith(("ський", "цький", "зький", "ний", "ній", "е", "є", "ська", "цька", "зька"))
+        and len(word) > 4
+    ):
         return True
-    if word.endswith(("е", "ська", "цька", "зька")) and len(word) > 4:
-        return True
-    if last or ntok < 2 or not word.endswith(("а", "і", "я")) or len(word) <= 3:
+    if last or ntok < 2 or not word.endswith(("а", "і", "я", "ий", "ій")) or len(word) <= 3:
         return False
     return any(p.tag.POS == "ADJF" for p in analyzer("uk").parse(word))
 
 
-def _word_forms(word: str, lang: str, last: bool = True, ntok: int = 1, adj: bool | None = None) -> set[str]:
+def _word_forms(
+    word: str, lang: str, last: bool = True, ntok: int = 1, adj: bool | None = None, gendered: bool = True
+) -> set[str]:
     """Every form of one word of a place name (hyphenated compounds handled part-wise)."""
     if _LATIN.search(word):
         return {word, word + "'s", word + "'"} if last else {word}
@@ -345,7 +408,7 @@ def _word_forms(word: str, lang: str, last: bool = True, ntok: int = 1, adj: boo
             rest = "-" + "-".join(parts[k:])
             return {h + rest for h in heads}
         first, tail = "-".join(parts[:-1]), parts[-1]
-        tail_forms = _word_forms(tail, lang, last, ntok, adj)
+        tail_forms = _word_forms(tail, lang, last, ntok, adj, gendered)
         firsts = {first}
         if parts[0] not in _FIXED_PREFIXES and first[-1] in _CONSONANTS | {"ь"} and len(parts) == 2:
             firsts |= _noun_forms(first, lang)
@@ -353,10 +416,8 @@ def _word_forms(word: str, lang: str, last: bool = True, ntok: int = 1, adj: boo
     if adj is None:
         adj = _is_adj_like(word, lang, last, ntok)
     if adj:
-        return _adj_forms(word, lang) | ({word} if word.endswith("ой") else set()) | (
-            _noun_forms(word, lang) if ntok == 1 else set()
-        )
-    return _noun_forms(word, lang)
+        return _adj_forms(word, lang, gendered=gendered)
+    return _noun_forms(word, lang, same_number=gendered)
 
 
 def _name_langs(name: str, lang: str | None) -> tuple[str, ...]:
@@ -367,7 +428,9 @@ def _name_langs(name: str, lang: str | None) -> tuple[str, ...]:
     return ("uk",) if _UK_LETTERS.search(normalize(name)) else ("ru", "uk")
 
 
-def _phrase_forms(toks: tuple[str, ...], lang: str, adj_mask: tuple[bool, ...] | None = None) -> set[tuple]:
+def _phrase_forms(
+    toks: tuple[str, ...], lang: str, adj_mask: tuple[bool, ...] | None = None, gendered: bool = True
+) -> set[tuple]:
     n = len(toks)
     if lang == "en":
         per = [{t} for t in toks[:-1]] + [_word_forms(toks[-1], "en")]
@@ -378,7 +441,7 @@ def _phrase_forms(toks: tuple[str, ...], lang: str, adj_mask: tuple[bool, ...] |
             if t in ("на", "of", "the"):
                 per.append({t})
             else:
-                per.append(_word_forms(t, lang, last=k == n - 1, ntok=n, adj=adj))
+                per.append(_word_forms(t, lang, last=k == n - 1, ntok=n, adj=adj, gendered=gendered))
     return {tuple(p) for p in product(*per)}
 
 
@@ -406,7 +469,9 @@ class _Gazetteer:
             self.phrases[key] = entry
         elif old.kind != _BLOCK and entry.kind != _BLOCK:
             isos = old.isos + tuple(i for i in entry.isos if i not in old.isos)
-            self.phrases[key] = _Entry(isos, old.kind, old.name, old.cap and entry.cap, old.prep and entry.prep)
+            self.phrases[key] = _Entry(
+                isos, old.kind, old.name, old.cap and entry.cap, old.prep and entry.prep
+            )
         self.phrase_first[key[0]] = max(self.phrase_first.get(key[0], 0), len(key))
 
     def _add_mod_first(self, key: tuple) -> None:
@@ -419,9 +484,10 @@ class _Gazetteer:
     def _build_heads(self) -> None:
         for table, lang in ((_REGION_HEADS_RU, "ru"), (_REGION_HEADS_UK, "uk")):
             for base, cls in table.items():
-                mask = tuple(len(base) > 1 and k < len(base) - 1 or b.endswith(("ая", "на")) for k, b in
-                             enumerate(base))  # fmt: skip
-                for key in _phrase_forms(base, lang, mask):
+                mask = tuple(
+                    (len(base) > 1 and k < len(base) - 1) or b in _ADJ_HEADS for k, b in enumerate(base)
+                )
+                for key in _phrase_forms(base, lang, mask, gendered=False):
                     self._add_head(key, cls, False)
         for base, cls in _REGION_HEADS_EN.items():
             for key in _phrase_forms(base, "en"):
@@ -431,10 +497,14 @@ class _Gazetteer:
                 self._add_head(key, cls, True)
         for base, cls in _FIXED_HEADS.items():
             self._add_head(base, cls, False)
-        for heads, lang in ((_DISTRICT_HEADS_RU, "ru"), (_DISTRICT_HEADS_UK, "uk"), (_DISTRICT_HEADS_EN, "en")):
+        for heads, lang in (
+            (_DISTRICT_HEADS_RU, "ru"),
+            (_DISTRICT_HEADS_UK, "uk"),
+            (_DISTRICT_HEADS_EN, "en"),
+        ):
             for base in heads:
                 mask = tuple(k < len(base) - 1 for k in range(len(base)))
-                for key in _phrase_forms(base, lang, mask):
+                for key in _phrase_forms(base, lang, mask, gendered=False):
                     self._add_head(key, "district", key[-1].endswith(("s", "s'")))
 
     def _split_head(self, toks: tuple[str, ...], lang: str, district: bool) -> tuple[tuple, str] | None:
@@ -452,7 +522,7 @@ class _Gazetteer:
     def _mod_keys(self, mod: tuple[str, ...], lang: str) -> set[tuple]:
         if lang == "en":
             return {mod}
-        return _phrase_forms(mod, lang, tuple(True for _ in mod))
+        return _phrase_forms(mod, lang, tuple(True for _ in mod), gendered=False)
 
     def _add_name(self, name: str, lang_hint: str | None, isos: tuple[str, ...], kind: str, en: str,
                   prep: bool = False) -> None:  # fmt: skip
@@ -470,7 +540,11 @@ class _Gazetteer:
                     for key in self._mod_keys(mod, lang):
                         if district:
                             old = self.district_mods.get(key)
-                            merged = isos if old is None else old.isos + tuple(i for i in isos if i not in old.isos)
+                            merged = (
+                                isos
+                                if old is None
+                                else old.isos + tuple(i for i in isos if i not in old.isos)
+                            )
                             self.district_mods[key] = _Entry(merged, "district", old.name if old else en)
                         else:
                             lst = self.region_mods.setdefault(key, [])
@@ -727,7 +801,7 @@ def find_places(text: Text, lang: str | None = None) -> list[Place]:
 
 
 def _city_and_region(g: _Gazetteer, text: Text, j: int, isos: tuple[str, ...]) -> Place | None:
-    """"в Києві та області", "Kyiv and the surrounding region": the city's own region."""
+    """ "в Києві та області", "Kyiv and the surrounding region": the city's own region."""
     toks = text.tokens
     n = len(toks)
     if j >= n or toks[j].norm not in _CONJ:
@@ -745,7 +819,9 @@ def _city_and_region(g: _Gazetteer, text: Text, j: int, isos: tuple[str, ...]) -
     return _mk(g, text, k, k + 1, region, "region", g.regions[region[0]].en)
 
 
-def _chain_places(g: _Gazetteer, text: Text, elems: list[tuple[int, int]], head_end: int, cls: str) -> list[Place]:
+def _chain_places(
+    g: _Gazetteer, text: Text, elems: list[tuple[int, int]], head_end: int, cls: str
+) -> list[Place]:
     toks = text.tokens
     out: list[Place] = []
     for k, (a, b) in enumerate(elems):
@@ -757,8 +833,12 @@ def _chain_places(g: _Gazetteer, text: Text, elems: list[tuple[int, int]], head_
                 out.append(_mk(g, text, a, end, entry.isos, "district", entry.name))
         else:
             isos = _region_entries(g, key, cls)
+            kind = "region"
+            if cls == "city":  # "Київська МВА", "Харківська міська рада": the city of that name
+                isos = tuple(_OBLAST_CITY.get(i, i) for i in isos)
+                kind = "city" if isos and isos[0] in _CITY_REGIONS else "region"
             if isos:
-                out.append(_mk(g, text, a, end, isos, "region", g.regions[isos[0]].en))
+                out.append(_mk(g, text, a, end, isos, kind, g.regions[isos[0]].en))
     return out
 
 

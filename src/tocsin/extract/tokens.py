@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _APOSTROPHES = "’ʼ‘`´ʹ"
 _SPACES = "\u00a0\u2007\u202f\u2009\u200a"
-_TABLE = str.maketrans(
-    {**{c: "'" for c in _APOSTROPHES}, **{c: " " for c in _SPACES}, "ё": "е", "Ё": "е", "\u2011": "-"}
+_REPLACEMENTS = (
+    *((c, "'") for c in _APOSTROPHES),
+    *((c, " ") for c in _SPACES),
+    ("ё", "е"),
+    ("\u2011", "-"),
 )
 
 # A word: letters/digits, optionally joined by an apostrophe or hyphen ("дев'ять", "twenty-three",
@@ -25,16 +29,22 @@ WORD_RE = re.compile(r"\w++(?:['\-]\w++)*+")
 
 def normalize(text: str) -> str:
     """Return the normalised view of ``text``; ``len(normalize(t)) == len(t)`` always."""
-    low = text.translate(_TABLE).lower()
+    low = text.lower()
     if len(low) != len(text):
         # A handful of characters ("İ") lower-case to two code points; keep those as they are.
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text.translate(_TABLE))
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # str.replace per rare character is an order of magnitude faster than str.translate with a dict.
+    for old, new in _REPLACEMENTS:
+        if old in low:
+            low = low.replace(old, new)
     return low
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a text: its normalised form and its span in the original text."""
+class Token(NamedTuple):
+    """One word of a text: its normalised form and its span in the original text.
+
+    A named tuple rather than a dataclass: a statement has hundreds of tokens and tuples are built fast.
+    """
 
     norm: str
     start: int
@@ -72,9 +82,9 @@ class Text:
 def prepare(raw: str) -> Text:
     """Normalise and tokenise ``raw`` once."""
     norm = normalize(raw)
-    tokens = tuple(
-        Token(m.group(), m.start(), m.end(), i) for i, m in enumerate(WORD_RE.finditer(norm))
-    )
+    new = tuple.__new__  # skips NamedTuple's Python-level __new__: tokenising is on the hot path
+    matches = WORD_RE.finditer(norm)
+    tokens = tuple(new(Token, (m.group(), m.start(), m.end(), i)) for i, m in enumerate(matches))
     return Text(raw, norm, tokens)
 
 

@@ -11,6 +11,7 @@ regions of the event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tocsin.domain import Kind, RegionCount
 from tocsin.extract.counts import Counts
@@ -21,8 +22,20 @@ from tocsin.extract.tokens import prepare
 
 _FROM = frozenset({"з", "із", "зі", "из", "с", "со", "from"})
 _SURROUNDING = {"UA-30": "UA-32", "RU-MOW": "RU-MOS"}
-_OBLAST_WORDS = frozenset({"області", "области", "область", "region", "oblast", "областю", "областью",
-                           "region's", "регіоні", "регионе"})
+_OBLAST_WORDS = frozenset(
+    {
+        "області",
+        "области",
+        "область",
+        "region",
+        "oblast",
+        "областю",
+        "областью",
+        "region's",
+        "регіоні",
+        "регионе",
+    }
+)
 _ADJ_SUFFIX = {"ru": " области", "uk": " області", "en": " region"}
 
 
@@ -40,8 +53,16 @@ def _launch_area(doc: Doc, p: Place) -> bool:
         if t.j <= p.tok_start:
             return True
     k = p.tok_start - 1
-    while k >= s.i and doc.words[k] in ("the", "територій", "території", "территории", "тимчасово",
-                                        "окупованої", "окупованих", "оккупированной"):
+    while k >= s.i and doc.words[k] in (
+        "the",
+        "територій",
+        "території",
+        "территории",
+        "тимчасово",
+        "окупованої",
+        "окупованих",
+        "оккупированной",
+    ):
         k -= 1
     return k >= s.i and doc.words[k] in _FROM
 
@@ -58,22 +79,45 @@ def _title(doc: Doc, p: Place) -> bool:
     return False
 
 
-def _elliptic(doc: Doc, k: int) -> Place | None:
-    """"9 – Брянской": a bare region adjective in a list item, read as "<adjective> области"."""
-    word = doc.tokens[k]
-    raw = doc.text.raw[word.start:word.end]
-    hits = find_places(prepare(raw + _ADJ_SUFFIX[doc.lang]), doc.lang)
+@lru_cache(maxsize=4096)
+def _adjective_region(word: str, lang: str) -> Place | None:
+    hits = find_places(prepare(word + _ADJ_SUFFIX[lang]), lang)
     if len(hits) == 1 and hits[0].iso and hits[0].kind == "region":
-        h = hits[0]
-        return Place(h.iso, word.start, word.end, "region", h.name, h.candidates, k, k + 1)
+        return hits[0]
     return None
+
+
+def _elliptic(doc: Doc, k: int) -> Place | None:
+    """A bare region adjective in a list item ("9 – Брянской"), read as "<adjective> области"."""
+    word = doc.tokens[k]
+    h = _adjective_region(doc.text.raw[word.start : word.end], doc.lang)
+    if h is None:
+        return None
+    return Place(h.iso, word.start, word.end, "region", h.name, h.candidates, k, k + 1)
+
+
+def _dateline(doc: Doc, p: Place) -> bool:
+    """ "KYIV, Dec 7 (Reuters) -", "MOSCOW (AP) —": where the wire filed from, not where it happened."""
+    name = doc.text.raw[p.start : p.end]
+    return (
+        p.tok_start <= 2
+        and name.isupper()
+        and len(name) > 2
+        and doc.gap(p.tok_end - 1).strip()[:1] in (",", "(")
+    )
 
 
 def _region_places(doc: Doc, sentences: list[Sentence]) -> list[Place]:
     out = []
     for s in sentences:
         for p in doc.places_in(s.i, s.j):
-            if p.iso and p.kind != "sea" and p.kind != "country" and not _launch_area(doc, p):
+            if (
+                p.iso
+                and p.kind != "sea"
+                and p.kind != "country"
+                and not _launch_area(doc, p)
+                and not _dateline(doc, p)
+            ):
                 out.append(p)
     return out
 
@@ -92,7 +136,9 @@ def _national(doc: Doc, roles: Roles) -> bool:
     return any(doc.has("national", s.i, s.j) for s in roles.event_sents)
 
 
-def regions(doc: Doc, roles: Roles, kind: Kind, counts: Counts) -> tuple[list[RegionCount], list[tuple[int, int]]]:
+def regions(
+    doc: Doc, roles: Roles, kind: Kind, counts: Counts
+) -> tuple[list[RegionCount], list[tuple[int, int]]]:
     """per_region and its evidence spans."""
     if kind == Kind.NOT_INCIDENT:
         return [], []
@@ -113,9 +159,17 @@ def regions(doc: Doc, roles: Roles, kind: Kind, counts: Counts) -> tuple[list[Re
         found.setdefault(iso, _Found(iso, p, (p.start, p.end), p.tok_start))
         after = p.tok_end
         # "в Києві та області", "Kyiv and the surrounding region"
-        if iso in _SURROUNDING and any(doc.words[k] in _OBLAST_WORDS for k in range(after, min(after + 4, len(doc.words)))) \
-                and any(doc.words[k] in ("та", "і", "и", "and", "й") for k in range(after, min(after + 2, len(doc.words)))):
-            found.setdefault(_SURROUNDING[iso], _Found(_SURROUNDING[iso], None, (p.start, p.end), p.tok_start))
+        if (
+            iso in _SURROUNDING
+            and any(doc.words[k] in _OBLAST_WORDS for k in range(after, min(after + 4, len(doc.words))))
+            and any(
+                doc.words[k] in ("та", "і", "и", "and", "й")
+                for k in range(after, min(after + 2, len(doc.words)))
+            )
+        ):
+            found.setdefault(
+                _SURROUNDING[iso], _Found(_SURROUNDING[iso], None, (p.start, p.end), p.tok_start)
+            )
     result = {iso: RegionCount(iso) for iso in found}
     spans = [f.span for f in found.values()]
     if kind == Kind.INTERCEPTION:
@@ -140,13 +194,17 @@ def _item_place(doc: Doc, c, limit: int, stop: int) -> tuple[str | None, bool, l
     return (isos.pop() if len(isos) == 1 else None), sea and not regions, regions
 
 
-def _assign_counts(doc: Doc, counts: Counts, result: dict[str, RegionCount], found: dict[str, _Found],
-                   spans: list) -> None:
+def _assign_counts(
+    doc: Doc, counts: Counts, result: dict[str, RegionCount], found: dict[str, _Found], spans: list
+) -> None:
     items: list[tuple[str | None, bool, int | None, object]] = []
     dcounts = counts.destroy_counts
     for idx, c in enumerate(dcounts):
-        nxt = dcounts[idx + 1].tok if idx + 1 < len(dcounts) and dcounts[idx + 1].sentence is c.sentence \
+        nxt = (
+            dcounts[idx + 1].tok
+            if idx + 1 < len(dcounts) and dcounts[idx + 1].sentence is c.sentence
             else c.sentence.j
+        )
         iso, sea, regs = _item_place(doc, c, c.sentence.j, nxt)
         if iso and iso not in result:
             result[iso] = RegionCount(iso)
@@ -161,7 +219,7 @@ def _assign_counts(doc: Doc, counts: Counts, result: dict[str, RegionCount], fou
         only.destroyed = counts.total_destroyed
         return
     by_iso: dict[str, int | None] = {}
-    for iso, v, c in placed:
+    for iso, v, _c in placed:
         by_iso[iso] = v if iso not in by_iso or by_iso[iso] is None or v is None else by_iso[iso] + v
     for iso, v in by_iso.items():
         result[iso].destroyed = v
