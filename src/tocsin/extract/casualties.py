@@ -101,21 +101,54 @@ def _clause(doc: Doc, k: int) -> tuple[int, int]:
     return doc.clause(k)
 
 
+_CONJUNCTIONS = frozenset({"and", "while", "but", "и", "а", "но", "та", "і", "й", "але", "ще", "еще", "ещё"})
+
+
+def _counts_things(doc: Doc, k: int, j: int) -> bool:
+    """Whether the number ending before token ``k`` counts drones, missiles or buildings, not people."""
+    for m in range(k, min(k + 3, j)):
+        if doc.covers("people", m):
+            return False
+        if any(doc.covers(c, m) for c in ("drone", "missile", "target", "facility")):
+            return True
+    return False
+
+
+def _about_things(doc: Doc, i: int, j: int) -> bool:
+    """"Гражданская инфраструктура не пострадала": the clause is about buildings, not people."""
+    return doc.lang != "en" and doc.has("facility", i, j) and not doc.has("people", i, j)
+
+
+def _singular_person(doc: Doc, i: int, j: int) -> bool:
+    """A person in the singular in the clause: "ранен мирный житель", "a woman was wounded"."""
+    for tag in doc.find("people", i, j):
+        word = doc.words[tag.j - 1]
+        if word in _SINGULAR_PEOPLE[doc.lang]:
+            return True
+        if doc.lang != "en" and word not in ("человек", "людей") and not word.endswith(_PLURAL[doc.lang]):
+            return True
+    return False
+
+
+_PLURAL = {
+    "ru": ("и", "ы", "ей", "ов", "ям", "ями", "ах", "ях", "ам", "ами", "ых", "их", "ие", "ые"),
+    "uk": ("і", "и", "ів", "ей", "ям", "ями", "ах", "ях", "ам", "ами", "их"),
+}
+
+
 def _count_near(doc: Doc, i: int, j: int, k0: int, k1: int) -> tuple[int, tuple[int, int]] | None:
     """The people count of a clause nearest to the casualty word at tokens [k0, k1)."""
     best = None
     for n in doc.numbers_in(i, j):
         if n.value is None or n.context is not None or doc.covers("negation", n.tok_start):
             continue
-        if any(
-            doc.covers(c, k)
-            for c in ("drone", "missile", "target", "facility")
-            for k in range(n.tok_end, min(n.tok_end + 3, j))
-        ):
+        if _counts_things(doc, n.tok_end, j):
             continue
         dist = k0 - n.tok_end if n.tok_end <= k0 else n.tok_start - k1
         if dist > 4:
             continue
+        if n.tok_start >= k1 and any(doc.words[k] in _CONJUNCTIONS for k in range(k1, n.tok_start)):
+            continue  # "One person was killed and four were wounded": four belongs to "wounded"
         if best is None or dist < best[0]:
             best = (dist, n)
     if best:
@@ -129,7 +162,6 @@ def read(doc: Doc) -> Casualties:
     out = Casualties()
     zero_killed = zero_injured = None
     counted: dict[str, tuple[int, tuple[int, int]]] = {}
-    singular = _SINGULAR_PEOPLE[doc.lang]
     for concept in ("victims_w", "injured_w", "killed_w", "injured_noun", "killed_noun"):
         for tag in doc.find(concept):
             i, j = _clause(doc, tag.i)
@@ -138,6 +170,8 @@ def read(doc: Doc) -> Casualties:
             word = doc.words[tag.i]
             span = doc.span(tag.i, tag.j)
             general = concept == "victims_w" or word in _GENERAL
+            if word in _GENERAL and _about_things(doc, i, j):
+                continue  # buildings "suffered": that is damage, read by the consequences module
             fields = (
                 ("killed",)
                 if concept.startswith("killed")
@@ -156,7 +190,7 @@ def read(doc: Doc) -> Casualties:
             found = _count_near(doc, i, j, tag.i, tag.j)
             if (
                 found is None
-                and any(doc.words[k] in singular for k in range(i, j))
+                and _singular_person(doc, i, j)
                 and not any(doc.words[k].endswith(("ые", "ие", "ых", "і")) for k in range(tag.i, tag.j))
             ):
                 found = (1, span)

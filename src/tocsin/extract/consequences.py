@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tocsin.extract.casualties import _clause
+from tocsin.extract.casualties import _GENERAL, _about_things, _clause
 from tocsin.extract.doc import Doc
 
 
@@ -57,6 +57,12 @@ def _damage(doc: Doc, out: Consequences) -> None:
             out._set("infrastructure_damage", False, doc.span(i, j))
         else:
             out._set("infrastructure_damage", True, doc.span(tag.i, tag.j))
+    # "Гражданская инфраструктура не пострадала": a general "suffered" said of buildings.
+    for concept in ("injured_w", "victims_w"):
+        for tag in doc.find(concept):
+            i, j = _clause(doc, tag.i)
+            if doc.words[tag.i] in _GENERAL and _about_things(doc, i, j) and not doc.has("unknown", i, j):
+                out._set("infrastructure_damage", not _negated(doc, i, j, tag.i, tag.j), doc.span(i, j))
     # A fire at a building, terminal or plant is damage too; a grass fire alone is not.
     for tag in doc.find("fire"):
         s = doc.sentence_of(tag.i)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime
+from functools import cache
+from importlib import resources
 
 from tocsin.domain import Claim, Kind, Period
 from tocsin.extract import casualties, consequences, counts, events, kind, means, where
@@ -11,13 +15,34 @@ from tocsin.extract.errors import MAX_CHARS, ExtractionError
 from tocsin.extract.lang import LANGS, detect
 from tocsin.extract.when import find_period, parse_published
 
+_COUNTRY_CODES = {"Ukraine": "UA", "Russia": "RU"}
+_COUNTRY_ZONES = {"UA": "Europe/Kyiv", "RU": "Europe/Moscow"}
+# Words that name the clock's zone in the text itself; then the time module reads it from there.
+_EXPLICIT_ZONE = ("мск", "московск", "moscow time", "київськ", "kyiv time", "kiev time", "gmt", "utc")
 
-def _zone(per_region, lang: str) -> str | None:
-    countries = {r.iso[:2] for r in per_region}
-    if countries == {"UA"}:
-        return "Europe/Kyiv"
-    if countries == {"RU"}:
-        return "Europe/Moscow"
+
+@cache
+def _region_zones() -> dict[str, str]:
+    """IANA zones of the regions that are not on Moscow or Kyiv time (``data/timezones.csv``)."""
+    raw = resources.files("tocsin.data").joinpath("timezones.csv").read_text(encoding="utf-8")
+    return {row["iso"]: row["zone"] for row in csv.DictReader(io.StringIO(raw))}
+
+
+def _zone(per_region, doc: Doc) -> str | None:
+    """The zone of the statement's clock times: its region's own (Orenburg is UTC+5), else its country's.
+
+    None when the text names a zone itself ("мск", "Kyiv time") or when nothing tells.
+    """
+    if any(word in doc.text.norm for word in _EXPLICIT_ZONE):
+        return None
+    isos = [r.iso for r in per_region]
+    zones = {_region_zones().get(iso) or _COUNTRY_ZONES[iso[:2]] for iso in isos if iso[:2] in _COUNTRY_ZONES}
+    if len(zones) == 1:
+        return zones.pop()
+    if not isos:
+        countries = {p.iso[:2] if p.iso else _COUNTRY_CODES.get(p.name, "") for p in doc.places} - {""}
+        if len(countries) == 1:
+            return _COUNTRY_ZONES.get(countries.pop())
     return None
 
 
@@ -66,6 +91,7 @@ def extract(text: str, *, lang: str | None = None, published: str | date | datet
     if (
         claim.kind is Kind.INTERCEPTION
         and claim.total_destroyed is None
+        and not tally.vague
         and claim.per_region
         and all(r.destroyed is not None for r in claim.per_region)
         and not doc.has("sea_words")
@@ -80,7 +106,7 @@ def extract(text: str, *, lang: str | None = None, published: str | date | datet
     for span in spans:
         claim.add_evidence("interceptors", span)
 
-    found = find_period(doc.text, lang, when, _zone(claim.per_region, lang))
+    found = find_period(doc.text, lang, when, _zone(claim.per_region, doc))
     if found is not None:
         claim.period = Period(found.text, found.start, found.end)
         claim.add_evidence("period", (found.start_at, found.end_at))

@@ -50,6 +50,7 @@ class Counts:
     launched: int | None = None
     launched_spans: list[tuple[int, int]] = field(default_factory=list)
     destroy_counts: list[Count] = field(default_factory=list)
+    vague: bool = False  # the total is stated vaguely ("более десяти", "dozens"): unknown, not a sum
 
 
 def _object_after(doc: Doc, number: Number, limit: int) -> str | None:
@@ -114,8 +115,8 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
             continue  # "одного из них", "one of the drones"
         if _near(doc, "lost", n.tok_start, 0, 4) or _near(doc, "hits", n.tok_start, 3, 0):
             continue
-        if _is_people(doc, n, s.j):
-            continue
+        if _is_people(doc, n, s.j) or (n.tok_end < s.j and doc.covers("place_count", n.tok_end)):
+            continue  # "двое раненых", "over 11 regions", "в 14 населених пунктах"
         obj = _object_after(doc, n, s.j)
         adjacent = _near(doc, "destroy", n.tok_start, 2, 2) or _near(doc, "repel_done", n.tok_start, 1, 1)
         item = _is_item_start(doc, n, s.j)
@@ -153,7 +154,25 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
                 vague=n.qualifier in ("more_than", "less_than", "vague") or n.value is None,
             )
         )
+    if out:
+        out.extend(_unnumbered_in_list(doc, s, out))
+        out.sort(key=lambda c: c.tok)
     return out
+
+
+def _unnumbered_in_list(doc: Doc, s: Sentence, counts: list[Count]) -> list[Count]:
+    """"4 бомбы JDAM, 3 снаряда HIMARS, ракета HARM, а также 112 БПЛА": a lone object in a list is one."""
+    numbered = {k for c in counts for k in range(c.tok, c.end_tok + _MAX_OBJECT_GAP)}
+    extra = []
+    for concept in ("drone", "missile"):
+        for tag in doc.find(concept, s.i, s.j):
+            if tag.i in numbered or doc.words[tag.i] not in _SINGULAR.get(doc.lang, ()):
+                continue
+            if not (counts[0].tok < tag.i) or any(doc.covers("people", k) for k in range(tag.i - 2, tag.i)):
+                continue
+            span = doc.span(tag.i, tag.j)
+            extra.append(Count(None, 1, span, tag.i, tag.j, s, obj=concept))
+    return extra
 
 
 def _sentence_value(doc: Doc, counts: list[Count]) -> tuple[int | None, bool, list[Count]]:
@@ -236,7 +255,7 @@ def count(doc: Doc, roles: Roles) -> Counts:
                 counts, is_destroy = tallies, True
             else:
                 if _launch_sentence(doc, s) or (prev_role == "launch" and tallies):
-                    launched.extend(c for c in counts if c.obj or c.tally)
+                    launched.extend(c for c in counts if c.obj)
                     prev_role = "launch"
                 elif s in roles.attack_sents:
                     prev_role = "launch"
@@ -257,10 +276,11 @@ def count(doc: Doc, roles: Roles) -> Counts:
             continue
         result.destroy_counts.extend(destroy_counts)
         if vague and not any(c.tally for c in used):
-            vague_total = True
-            total = None
-            first = False
+            if first:  # a vague head ("более десяти", "dozens"); a later vague part changes nothing
+                vague_total, total, first = True, None, False
             continue
+        if vague_total and not any(c.tally for c in used):
+            continue  # "свыше 30 … больше всего — 12 — над Брянской": a part of an unknown total
         spans = [c.span for c in used]
         if first or total is None:
             total, first = value, False
@@ -286,6 +306,7 @@ def count(doc: Doc, roles: Roles) -> Counts:
         total = None
         result.destroyed_spans = []
     result.total_destroyed = total
+    result.vague = vague_total
     result.launched, result.launched_spans = _launched(launched)
     return result
 

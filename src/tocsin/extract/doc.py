@@ -17,7 +17,7 @@ from tocsin.extract.tokens import Text, prepare
 
 _STOP = ".!?…"
 _CONTINUES = ",:;–—-("
-_CLAUSE_BREAKS = ",;—–:()"
+_CLAUSE_BREAKS = ",;:()"  # dashes join: "ще троє — поранені"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,8 @@ def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]
             stripped = gap.strip()
             if stripped in (".",) and tokens[k].norm.isdigit() and tokens[k + 1].norm.isdigit():
                 split = False  # a clock time "8.00" or a decimal
+            elif stripped in (".", ".-") and len(tokens[k].norm) == 1 and not tokens[k].norm.isdigit():
+                split = False  # an initial or abbreviation: "U.S.-made", "А. Богомаз"
             elif (
                 nxt.isupper()
                 or nxt.isdigit()

@@ -91,6 +91,14 @@ def _previous(doc: Doc, tag: Tag) -> bool:
     return any(t.i < tag.i <= t.j + 1 for t in doc.by_concept.get("previous", ()))
 
 
+def _doubted(doc: Doc, tag: Tag) -> bool:
+    """"He did not say whether any had been shot down", "не уточняется, сбиты ли": not a report."""
+    i, j = doc.clause(tag.i)
+    if doc.has("doubt", i, j):
+        return True
+    return doc.lang == "en" and doc.has("negation", max(i, tag.i - 3), tag.i)
+
+
 def analyse(doc: Doc) -> Roles:
     """Assign roles to the sentences of ``doc``."""
     roles = Roles()
@@ -100,7 +108,7 @@ def analyse(doc: Doc) -> Roles:
             continue
         if tag.concept == "repel_done" and not (doc.has("attack", s.i, s.j) or doc.has("drone", s.i, s.j)):
             continue
-        if doc.covers("lost", tag.i):
+        if doc.covers("lost", tag.i) or _doubted(doc, tag):
             continue
         if _stats_scope(doc, s):
             roles.statistical = True

@@ -22,9 +22,10 @@ _REPLACEMENTS = (
     ("\u2011", "-"),
 )
 
-# A word: letters/digits, optionally joined by an apostrophe or hyphen ("дев'ять", "twenty-three",
-# "Shahed-136"). Possessive quantifiers keep matching linear on pathological input.
-WORD_RE = re.compile(r"\w++(?:['\-]\w++)*+")
+# A word: letters/digits, optionally joined by a hyphen ("twenty-three", "Shahed-136") or by an
+# apostrophe before a non-Latin letter ("дев'ять", "об'єкт"; English "Crimea's" is two tokens).
+# Possessive quantifiers keep matching linear on pathological input.
+WORD_RE = re.compile(r"\w++(?:(?:-|'(?![a-z]))\w++)*+")
 
 
 def normalize(text: str) -> str:

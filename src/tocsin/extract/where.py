@@ -67,9 +67,19 @@ def _launch_area(doc: Doc, p: Place) -> bool:
     return k >= s.i and doc.words[k] in _FROM
 
 
+_SPEAKS = frozenset({"says", "said", "claims", "claimed", "accuses", "accused", "denies", "denied", "insists",
+                     "has", "have", "wants", "argues", "blames", "blamed"})
+
+
 def _title(doc: Doc, p: Place) -> bool:
-    """A place inside an official's title: "Moscow Mayor", "губернатор Брянской области"."""
+    """A place inside an official's title ("Moscow Mayor", "губернатор Брянской области") or standing for
+    a government ("which Kyiv says", "annexed by Moscow")."""
     nxt = p.tok_end
+    if doc.lang == "en" and p.kind == "city" and (
+        (nxt < len(doc.words) and doc.words[nxt] in _SPEAKS)
+        or (p.tok_start and doc.words[p.tok_start - 1] == "by")
+    ):
+        return True
     if nxt < len(doc.words) and doc.covers("title", nxt) and doc.words[nxt] not in ("said", "says"):
         return doc.lang == "en"
     for k in range(max(p.tok_start - 2, 0), p.tok_start):
@@ -191,7 +201,9 @@ def _item_place(doc: Doc, c, limit: int, stop: int) -> tuple[str | None, bool, l
             if e:
                 regions = [e]
     isos = {_disambiguate(doc, p) for p in regions}
-    return (isos.pop() if len(isos) == 1 else None), sea and not regions, regions
+    if sea:  # "21 над Краснодаром и акваторией Чёрного моря": no figure of the region's own
+        return None, True, regions
+    return (isos.pop() if len(isos) == 1 else None), False, regions
 
 
 def _assign_counts(
@@ -214,9 +226,13 @@ def _assign_counts(
     has_sea = any(sea for _, sea, _, _ in items)
     parts = any(c.part for _, _, _, c in items)
     unplaced = [(v, c) for iso, sea, v, c in items if not iso and not sea and (c.item or c.part)]
-    if len(result) == 1 and not has_sea and not parts:
+    vague_only = {c.sentence.index for c in dcounts if c.vague}
+    vague_only -= {c.sentence.index for c in dcounts if not c.vague}
+    if len(result) == 1 and not has_sea and not parts and counts.total_destroyed is not None:
         only = next(iter(result.values()))
-        only.destroyed = counts.total_destroyed
+        place = found[only.iso].place if only.iso in found else None
+        if place is None or doc.sentence_of(place.tok_start).index not in vague_only:
+            only.destroyed = counts.total_destroyed  # "where air defences brought down several": no figure
         return
     by_iso: dict[str, int | None] = {}
     for iso, v, _c in placed:
