@@ -68,65 +68,8 @@ def check(text: str, published: str | None, lang: str | None, expected: dict[str
 
 
 # Rows the extractor gets wrong today, with the general pattern that fails (see the module docstring).
-SPLIT_REASON = (
-    "region-first clauses 'над X сбиты N, над Y — ещё M' / 'над X знищено N, над Y — M': each count is "
-    "credited to the following region, the first region gets null and the sum is lost"
-)
-WOUNDED_REASON = (
-    "injuries-only negation 'раненых нет' / 'поранених немає' zeros killed too (the word is also in "
-    "victims_w); the rules give injured 0 and killed null"
-)
-XFAIL = {
-    "ru-sum-without-total": SPLIT_REASON,
-    "ru-moscow-city": (
-        "speaker missed when a place name stands between the title and the name "
-        "('Мэр Москвы Сергей Собянин')"
-    ),
-    "ru-no-wounded-only": WOUNDED_REASON,
-    "uk-two-regions-sum": SPLIT_REASON,
-    "uk-no-wounded-only": WOUNDED_REASON,
-    "uk-kyiv-city-vs-oblast": SPLIT_REASON,
-    "ru-crimea-and-sevastopol": SPLIT_REASON,
-    "uk-lost-from-radar-same-sentence": (
-        "a 'локаційно втрачено' (lost from radar) clause in the destroy sentence discards the destroyed "
-        "count and the singular noun after 31 ('31 дрон') is read as one object"
-    ),
-    "uk-air-force-bare-count": (
-        "a bare count after the verb with the noun only in the previous sentence ('Збито 31, ще 9 …') is "
-        "not read as destroyed"
-    ),
-    "uk-air-defence-at-work": (
-        "air defence at work with the subject first ('ППО працювала на Київщині') is not an engagement; "
-        "only verb-first patterns ('працює ППО') are in the lexicon, so the text becomes not_incident"
-    ),
-    "uk-count-shared-with-sea": (
-        "a count shared by a region and a sea ('над Кримом та Чорним морем збито 20') is credited to the "
-        "region alone instead of null"
-    ),
-    "en-being-repelled": (
-        "progressive 'is being repelled' is read as a completed repulsion (interception) instead of an "
-        "attack in progress"
-    ),
-    "en-died-of-wounds": (
-        "a wounded person who died ('a man wounded … died in hospital') is counted as killed 1 and also "
-        "injured 1; the rules count them as killed only"
-    ),
-    "uk-no-cue-letters": (
-        "Ukrainian text without і/ї/є/ґ is detected as ru (py3langid on short text), then read with the "
-        "Russian lexicon: 'збито' is unknown and the statement becomes not_incident"
-    ),
-    "en-month-statistics": (
-        "multi-month statistics phrased 'over the past N months' are not recognised as statistics, so "
-        "the destroy verb makes them an interception"
-    ),
-    "en-mixed-launched": (
-        "'attacked with N drones and M missiles; destroyed K' in one sentence: the launch counts are "
-        "summed into total_destroyed and launched stays null"
-    ),
-    "en-injured-no-interception": (
-        "English damage phrases in other inflections ('blowing out windows') are not recognised as damage"
-    ),
-}
+# Empty: every pattern found while writing these tables has been fixed in the rules.
+XFAIL: dict[str, str] = {}
 
 INTERCEPTION = "interception"
 ATTACK = "attack_no_outcome"

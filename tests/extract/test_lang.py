@@ -25,13 +25,9 @@ def test_langs():
         "Ґудзик",  # ґ
         "ІНФОРМАЦІЯ ПРО ПОСТРАЖДАЛИХ УТОЧНЮЄТЬСЯ",  # upper case
         "Збито 12 БпЛА над Сумщиною і Полтавщиною.",  # one і
-        pytest.param(
-            "Збито 12 БпЛА: 5 — над Сумщиною, 7 — над Полтавщиною.",
-            marks=pytest.mark.xfail(strict=True, reason=(
-                "short Ukrainian text without і/ї/є/ґ (only Ukrainian-only words such as 'збито', "
-                "'Сумщиною') falls to py3langid, which answers ru")),
-            id="uk-without-cue-letters",
-        ),
+        # no і/ї/є/ґ: Ukrainian-only words ("збито", "ворожих") decide
+        pytest.param("Збито 12 БпЛА: 5 — над Сумщиною, 7 — над Полтавщиною.", id="uk-without-cue-letters"),
+        pytest.param("Вночі ворог атакував Харків, уламки впали на дах.", id="uk-without-cue-letters-2"),
     ],
 )
 def test_ukrainian_letters(text):

@@ -136,6 +136,15 @@ _PLURAL = {
 }
 
 
+_DIED_LATER = frozenset({"died", "скончался", "скончалась", "скончались", "умер", "умерла", "умерли", "помер",
+                         "померла", "померли", "succumbed"})
+
+
+def _died_later(doc: Doc, k: int) -> bool:
+    s = doc.sentence_of(k)
+    return any(doc.words[m] in _DIED_LATER for m in range(s.i, s.j))
+
+
 def _count_near(doc: Doc, i: int, j: int, k0: int, k1: int) -> tuple[int, tuple[int, int]] | None:
     """The people count of a clause nearest to the casualty word at tokens [k0, k1)."""
     best = None
@@ -198,6 +207,8 @@ def read(doc: Doc) -> Casualties:
                 continue
             value, nspan = found
             name = "killed" if concept.startswith("killed") else "injured"
+            if name == "injured" and _died_later(doc, tag.i):
+                continue  # "a man wounded in the attack died in hospital": killed, not injured
             if name not in counted or value > counted[name][0]:
                 counted[name] = (value, nspan)
                 out.evidence[name] = [span, nspan] if nspan != span else [span]

@@ -113,8 +113,9 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
             continue
         if n.tok_end < s.j and doc.words[n.tok_end] in _OF and n.value == 1:
             continue  # "одного из них", "one of the drones"
-        if _near(doc, "lost", n.tok_start, 0, 4) or _near(doc, "hits", n.tok_start, 3, 0):
-            continue
+        _ci, cj = doc.clause(n.tok_start)
+        if doc.has("lost", n.tok_end, cj) or _near(doc, "hits", n.tok_start, 3, 0):
+            continue  # "ще 9 локаційно втрачено", "влучання 12 ракет": not destroyed
         if _is_people(doc, n, s.j) or (n.tok_end < s.j and doc.covers("place_count", n.tok_end)):
             continue  # "двое раненых", "over 11 regions", "в 14 населених пунктах"
         obj = _object_after(doc, n, s.j)
@@ -134,9 +135,12 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
                 or any(c.tok_start == n.tok_start - 2 for c in doc.numbers)
             )
         ) or (prev == "of" and n.tok_start >= 3 and doc.words[n.tok_start - 2] == "out")
-        if not (obj or adjacent or item or part or tally or of_launched):
-            continue
         also = _near(doc, "also", n.tok_start, 2, 0) or nxt in ("more", "others")
+        # "над Курской областью — ещё 3", "над Севастополем — 2": the list item's place comes first
+        dash_item = any(d in doc.gap(n.tok_start - 1) for d in "–—") and bool(doc.places_in(s.i, n.tok_start))
+        if not (obj or adjacent or item or part or tally or of_launched or also or dash_item):
+            continue
+        item = item or dash_item
         out.append(
             Count(
                 number=n,
@@ -162,7 +166,7 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
 
 def _unnumbered_in_list(doc: Doc, s: Sentence, counts: list[Count]) -> list[Count]:
     """"4 бомбы JDAM, 3 снаряда HIMARS, ракета HARM, а также 112 БПЛА": a lone object in a list is one."""
-    numbered = {k for c in counts for k in range(c.tok, c.end_tok + _MAX_OBJECT_GAP)}
+    numbered = {k for n in doc.numbers_in(s.i, s.j) for k in range(n.tok_start, n.tok_end + _MAX_OBJECT_GAP)}
     extra = []
     for concept in ("drone", "missile"):
         for tag in doc.find(concept, s.i, s.j):
@@ -225,13 +229,27 @@ def _launch_sentence(doc: Doc, s: Sentence) -> bool:
     return doc.has("launch", s.i, s.j) and not doc.has("hits", s.i, s.j)
 
 
+def _detected_destroyed(doc: Doc, tag) -> bool:
+    """"обнаружены и уничтожены пять": detected-and-destroyed is destroyed (and launched, see below)."""
+    return bool(doc.covers("detected", tag.i)) and _near(doc, "destroy", tag.i, 3, 3)
+
+
 def _nearest_is_launch(doc: Doc, c: Count) -> bool:
-    """In a sentence with both launch and destroy verbs: which one is this number closer to?"""
+    """In a sentence with both launch and destroy verbs: which one does this number belong to?
+
+    Its own clause decides when only one of them is there ("attacked with 50 drones and 6 missiles;
+    air defence destroyed 40"); otherwise the nearer verb.
+    """
+    i, j = doc.clause(c.tok)
+    launch_here = any(not _detected_destroyed(doc, t) for t in doc.find("launch", i, j))
+    destroy_here = doc.has("destroy", i, j) or doc.has("repel_done", i, j)
+    if launch_here != destroy_here:
+        return launch_here
 
     def dist(concept: str) -> int:
         tags = doc.find(concept, c.sentence.i, c.sentence.j)
-        if concept == "launch":  # "обнаружены и уничтожены пять": detected-and-destroyed is destroyed
-            tags = [t for t in tags if not (doc.covers("detected", t.i) and _near(doc, "destroy", t.i, 3, 3))]
+        if concept == "launch":
+            tags = [t for t in tags if not _detected_destroyed(doc, t)]
         return min((abs(t.i - c.tok) if t.i >= c.tok else c.tok - t.j + 1 for t in tags), default=10_000)
 
     return dist("launch") < min(dist("destroy"), dist("repel_done"))

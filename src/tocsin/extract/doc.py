@@ -141,6 +141,10 @@ class Doc:
     def _clause_breaks(self) -> list[bool]:
         return [any(c in _CLAUSE_BREAKS for c in g) if g != " " else False for g in self._gaps]
 
+    def clause_break(self, k: int) -> bool:
+        """Whether a clause ends after token ``k`` (a comma, semicolon, colon or bracket follows it)."""
+        return 0 <= k < len(self._gaps) and self._clause_breaks[k]
+
     def clause(self, k: int) -> tuple[int, int]:
         """Tokens ``[i, j)`` of the clause around token ``k``: between commas, dashes, colons, brackets."""
         s = self.sentence_of(k)

@@ -14,6 +14,89 @@ _UK = frozenset("іїєґ")
 _RU = frozenset("ыэъё")
 _CYRILLIC = re.compile("[а-яёіїєґ]+")
 _LATIN = re.compile("[a-z]+")
+_WORD = re.compile(r"[а-яёіїєґ'’]+")
+# Frequent words of official posts without і ї є ґ ы э ъ, that only one of the two languages has.
+_UK_WORDS = frozenset(
+    [
+        "та",
+        "що",
+        "збито",
+        "збили",
+        "знищено",
+        "знищили",
+        "вночі",
+        "ворог",
+        "ворожі",
+        "ворожих",
+        "ворожого",
+        "уламки",
+        "уламків",
+        "сили",
+        "ппо",
+        "дронів",
+        "шахедів",
+        "щодо",
+        "загроза",
+        "тривога",
+        "укриття",
+        "постраждалих",
+        "немає",
+        "внаслідок",
+        "пошкоджено",
+        "також",
+        "ще",
+        "як",
+        "або",
+        "ранку",
+        "вечора",
+        "дрона",
+        "дрони",
+        "працює",
+        "працюють",
+        "областю",
+        "наразі",
+        "зараз",
+        "отримав",
+    ]
+)
+_RU_WORDS = frozenset(
+    [
+        "и",
+        "что",
+        "сбито",
+        "сбиты",
+        "сбит",
+        "уничтожены",
+        "уничтожено",
+        "уничтожен",
+        "ночью",
+        "противник",
+        "обломки",
+        "силами",
+        "пво",
+        "беспилотников",
+        "беспилотник",
+        "угроза",
+        "тревога",
+        "пострадавших",
+        "нет",
+        "результате",
+        "повреждены",
+        "также",
+        "еще",
+        "как",
+        "или",
+        "утра",
+        "вечера",
+        "работают",
+        "работает",
+        "сейчас",
+        "получил",
+        "атака",
+        "атаки",
+        "отражена",
+    ]
+)
 
 
 @cache
@@ -39,5 +122,11 @@ def detect(text: str) -> str:
         return "uk"
     if ru and not uk:
         return "ru"
+    # No telling letters (a short post): words that only one of the two languages uses.
+    words = _WORD.findall(sample)
+    uk_words = sum(w in _UK_WORDS for w in words)
+    ru_words = sum(w in _RU_WORDS for w in words)
+    if uk_words != ru_words and not (uk and ru):
+        return "uk" if uk_words > ru_words else "ru"
     lang, _ = _identifier().classify(sample)
     return lang if lang in LANGS else "ru"

@@ -34,7 +34,17 @@ class _Pattern:
     parts: tuple[tuple[str, str], ...]  # (mode, value): mode is "=", "^" (prefix) or "$" (suffix)
 
 
+# "#" in a pattern: digits or one of these small number words ("past three months", "за два месяца").
+_NUMBER_WORDS = frozenset(
+    "two three four five six seven eight nine ten eleven twelve few several "
+    "два две три четыре пять шесть семь восемь девять десять несколько "
+    "дві чотири п'ять шість сім вісім дев'ять десять кілька декілька".split()
+)
+
+
 def _part(token: str) -> tuple[str, str]:
+    if token == "#":
+        return "#", ""  # any number written in digits: "за 3 месяца", "past 6 months"
     if len(token) > 1 and token.endswith("*"):
         return "^", token[:-1]
     if len(token) > 1 and token.startswith("*"):
@@ -48,6 +58,8 @@ def _matches(part: tuple[str, str], word: str) -> bool:
         return word == value
     if mode == "^":
         return word.startswith(value)
+    if mode == "#":
+        return word.isdigit() or word in _NUMBER_WORDS
     return word.endswith(value)
 
 
@@ -69,6 +81,8 @@ class Lexicon:
                 words = tuple(w for w in words if w != "/") or words
                 pattern = _Pattern(concept, tuple(_part(w) for w in words))
                 mode, value = pattern.parts[0]
+                if mode == "#":
+                    raise ValueError(f"{lang} lexicon, {concept}: a pattern cannot start with '#': {raw!r}")
                 {"=": self._exact, "^": self._prefix, "$": self._suffix}[mode][value].append(pattern)
         self._suffix_lengths = sorted({len(k) for k in self._suffix}, reverse=True)
         self._cache: dict[str, tuple[tuple[str, ...], tuple[_Pattern, ...]]] = {}

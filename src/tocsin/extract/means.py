@@ -84,8 +84,11 @@ def speaker(doc: Doc) -> tuple[str | None, tuple[int, int] | None]:
             "ministry",
         ):
             continue
-        start = doc.tokens[tag.j - 1].end
-        window_end = doc.tokens[min(tag.j - 1 + _SKIP_AFTER_TITLE, len(doc.tokens) - 1)].end
+        after = tag.j
+        while after < len(doc.tokens) and any(p.tok_start <= after < p.tok_end for p in doc.places):
+            after += 1  # "Мэр Москвы Сергей Собянин": skip the place in the title
+        start = doc.tokens[after - 1].end
+        window_end = doc.tokens[min(after - 1 + _SKIP_AFTER_TITLE, len(doc.tokens) - 1)].end
         m = _NAME.search(raw, start, window_end + 1)
         if m and not any(p.start <= m.start() < p.end for p in doc.places):
             between = raw[start : m.start()]

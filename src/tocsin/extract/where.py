@@ -187,11 +187,33 @@ def regions(
     return list(result.values()), spans
 
 
-def _item_place(doc: Doc, c, limit: int, stop: int) -> tuple[str | None, bool, list[Place]]:
-    """The place(s) a count's list item names: (iso, is_sea, places)."""
-    places = [p for p in doc.places if c.end_tok <= p.tok_start < min(limit, stop)]
-    sea = doc.has("sea_words", c.end_tok, min(limit, stop)) or any(p.kind == "sea" for p in places)
-    regions = [p for p in places if p.iso and p.kind not in ("sea", "country")]
+def _enumeration_end(doc: Doc, k: int, stop: int) -> int:
+    """Where the clause after token ``k`` ends, letting a comma-separated list of places run on
+    ("у Київській, Чернігівській та Черкаській областях")."""
+    starts = {p.tok_start for p in doc.places}
+    while k < stop:
+        if doc.clause_break(k) and k + 1 < stop and k + 1 not in starts:
+            return k + 1
+        k += 1
+    return stop
+
+
+def _item_place(doc: Doc, c, stop: int, others: list) -> tuple[str | None, bool, list[Place]]:
+    """The place(s) a count's list item names: (iso, is_sea, places).
+
+    Looked for after the count, up to the next count and within its clause ("11 – над …", "17 over
+    Crimea and six more over the Black Sea"); failing that, before it in its clause when no other count
+    stands there ("над Курской областью сбиты 5, над Белгородской — ещё 3").
+    """
+    ci, _cj = doc.clause(c.tok)
+    lo, hi = c.end_tok, _enumeration_end(doc, c.end_tok, stop)
+    places = doc.places_in(lo, hi)
+    sea = doc.has("sea_words", lo, hi) or any(p.kind == "sea" for p in places)
+    if not places and not sea and not any(ci <= o.tok < c.tok for o in others):
+        lo, hi = ci, c.tok
+        places = doc.places_in(lo, hi)
+        sea = doc.has("sea_words", lo, hi) or any(p.kind == "sea" for p in places)
+    regions = [p for p in places if p.iso and p.kind not in ("sea", "country") and not _launch_area(doc, p)]
     if not regions and not sea and c.end_tok < stop:
         k = c.end_tok
         while k < stop and doc.words[k] in ("над", "территорией", "територією", "over", "the"):
@@ -217,7 +239,7 @@ def _assign_counts(
             if idx + 1 < len(dcounts) and dcounts[idx + 1].sentence is c.sentence
             else c.sentence.j
         )
-        iso, sea, regs = _item_place(doc, c, c.sentence.j, nxt)
+        iso, sea, regs = _item_place(doc, c, nxt, dcounts)
         if iso and iso not in result:
             result[iso] = RegionCount(iso)
             spans.append((regs[0].start, regs[0].end))
