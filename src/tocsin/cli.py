@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"of more than {PROGRESS_MIN_LINES} lines when stderr is a terminal)",
     )
     ex.set_defaults(func=_cmd_extract)
+    from tocsin.store.cli import register as register_db
+
+    register_db(sub)
     return parser
 
 

@@ -10,7 +10,6 @@ if TYPE_CHECKING:
     from tocsin.domain import Claim
 
 
-
 def extract(text: str, *, lang: str | None = None, published=None) -> Claim:
     """Extract one Claim from one statement (see ``tocsin.extract.core.extract``)."""
     from tocsin.extract.core import extract as _extract  # the rule modules load their data on first use

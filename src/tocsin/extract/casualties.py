@@ -115,7 +115,7 @@ def _counts_things(doc: Doc, k: int, j: int) -> bool:
 
 
 def _about_things(doc: Doc, i: int, j: int) -> bool:
-    """"Гражданская инфраструктура не пострадала": the clause is about buildings, not people."""
+    """ "Гражданская инфраструктура не пострадала": the clause is about buildings, not people."""
     return doc.lang != "en" and doc.has("facility", i, j) and not doc.has("people", i, j)
 
 
@@ -136,8 +136,21 @@ _PLURAL = {
 }
 
 
-_DIED_LATER = frozenset({"died", "скончался", "скончалась", "скончались", "умер", "умерла", "умерли", "помер",
-                         "померла", "померли", "succumbed"})
+_DIED_LATER = frozenset(
+    {
+        "died",
+        "скончался",
+        "скончалась",
+        "скончались",
+        "умер",
+        "умерла",
+        "умерли",
+        "помер",
+        "померла",
+        "померли",
+        "succumbed",
+    }
+)
 
 
 def _died_later(doc: Doc, k: int) -> bool:
@@ -156,6 +169,8 @@ def _count_near(doc: Doc, i: int, j: int, k0: int, k1: int) -> tuple[int, tuple[
         dist = k0 - n.tok_end if n.tok_end <= k0 else n.tok_start - k1
         if dist > 4:
             continue
+        if n.tok_start >= k1 and dist <= 2:
+            dist = -1  # "killing two … wounding at least 14", "поранено дев'ятьох": right after the word
         if n.tok_start >= k1 and any(doc.words[k] in _CONJUNCTIONS for k in range(k1, n.tok_start)):
             continue  # "One person was killed and four were wounded": four belongs to "wounded"
         if best is None or dist < best[0]:
@@ -171,6 +186,7 @@ def read(doc: Doc) -> Casualties:
     out = Casualties()
     zero_killed = zero_injured = None
     counted: dict[str, tuple[int, tuple[int, int]]] = {}
+    used: set[tuple[int, int]] = set()
     for concept in ("victims_w", "injured_w", "killed_w", "injured_noun", "killed_noun"):
         for tag in doc.find(concept):
             i, j = _clause(doc, tag.i)
@@ -187,7 +203,9 @@ def read(doc: Doc) -> Casualties:
                 else (("killed", "injured") if general else ("injured",))
             )
             s = doc.sentence_of(tag.i)
-            if not doc.has("negation", i, j) and doc.covers("negation", s.j - 1) and s.j - tag.j <= 8:
+            bare_noun = concept in ("victims_w", "injured_noun", "killed_noun") and not doc.numbers_in(i, j)
+            closing = doc.covers("negation", s.j - 1) is not None and s.j - tag.j <= 8
+            if bare_noun and closing and not doc.has("negation", i, j):
                 j = s.j  # "Жертв и разрушений, по его словам, нет."
             if doc.has("negation", i, j):
                 clause_span = doc.span(i, j)
@@ -209,7 +227,14 @@ def read(doc: Doc) -> Casualties:
             name = "killed" if concept.startswith("killed") else "injured"
             if name == "injured" and _died_later(doc, tag.i):
                 continue  # "a man wounded in the attack died in hospital": killed, not injured
-            if name not in counted or value > counted[name][0]:
+            if nspan in used:
+                continue  # the same number read through a second casualty word
+            used.add(nspan)
+            more = doc.has("also", max(i, tag.i - 4), tag.i + 1) and name in counted
+            if more:  # "Загинули двоє людей. Ще одна жінка померла в лікарні": 2 + 1
+                counted[name] = (counted[name][0] + value, nspan)
+                out.evidence[name] += [span, nspan] if nspan != span else [span]
+            elif name not in counted or value > counted[name][0]:
                 counted[name] = (value, nspan)
                 out.evidence[name] = [span, nspan] if nspan != span else [span]
     for name, zero in (("killed", zero_killed), ("injured", zero_injured)):

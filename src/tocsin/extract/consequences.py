@@ -69,7 +69,15 @@ def _damage(doc: Doc, out: Consequences) -> None:
         i, j = _clause(doc, tag.i)
         if doc.has("grass", i, j) or _negated(doc, i, j, tag.i, tag.j):
             continue
-        if doc.has("facility", s.i, s.j):
+        # "…влучання в промисловий об'єкт. Виникла пожежа.": the facility was named just before
+        prev = doc.sentences[s.index - 1] if s.index else s
+        struck_before = doc.has("hits", prev.i, prev.j) or doc.has("attack", prev.i, prev.j)
+        if doc.has("facility", s.i, s.j) or (struck_before and doc.has("facility", prev.i, prev.j)):
+            out._set("infrastructure_damage", True, doc.span(tag.i, tag.j))
+    # A hit on a building or plant ("влучання в житловий будинок", "попадание в здание") is damage.
+    for tag in doc.find("hits"):
+        i, j = _clause(doc, tag.i)
+        if doc.has("facility", tag.j, min(j, tag.j + 4)) and not _negated(doc, i, j, tag.i, tag.j):
             out._set("infrastructure_damage", True, doc.span(tag.i, tag.j))
 
 

@@ -84,7 +84,11 @@ def _is_people(doc: Doc, number: Number, limit: int) -> bool:
 
 
 def _near(doc: Doc, concept: str, k: int, before: int, after: int) -> bool:
-    return any(t.i <= k + after and t.j >= k - before for t in doc.by_concept.get(concept, ()))
+    """A tag of ``concept`` overlapping tokens ``[k - before, k + after]``."""
+    return any(t.j >= k - before for t in doc.find(concept, max(0, k - before - _LONGEST_TAG), k + after + 1))
+
+
+_LONGEST_TAG = 6  # tokens in the longest lexicon pattern
 
 
 def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
@@ -105,6 +109,14 @@ def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
     return word in ("more", "more,")
 
 
+def _lost(doc: Doc, n: Number) -> bool:
+    """ "ще 9 локаційно втрачено", "28 were lost": the number's own clause says the objects were lost
+    (and no destroy verb stands between: "79 were shot down and 28 were lost" keeps the 79)."""
+    _i, j = doc.clause(n.tok_start)
+    lost = doc.find("lost", n.tok_end, j)
+    return bool(lost) and not doc.has("destroy", n.tok_end, lost[0].i)
+
+
 def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
     """The counts of one sentence, in order."""
     out: list[Count] = []
@@ -113,8 +125,7 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
             continue
         if n.tok_end < s.j and doc.words[n.tok_end] in _OF and n.value == 1:
             continue  # "одного из них", "one of the drones"
-        _ci, cj = doc.clause(n.tok_start)
-        if doc.has("lost", n.tok_end, cj) or _near(doc, "hits", n.tok_start, 3, 0):
+        if _lost(doc, n) or _near(doc, "hits", n.tok_start, 3, 0):
             continue  # "ще 9 локаційно втрачено", "влучання 12 ракет": not destroyed
         if _is_people(doc, n, s.j) or (n.tok_end < s.j and doc.covers("place_count", n.tok_end)):
             continue  # "двое раненых", "over 11 regions", "в 14 населених пунктах"
@@ -164,13 +175,26 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
     return out
 
 
+def _singular_object(doc: Doc, tag) -> bool:
+    """ "ракета HARM", "the Iskander-K", "a Kh-59": one object named without a numeral."""
+    word = doc.words[tag.i]
+    if doc.lang == "en":
+        before = {doc.words[k] for k in range(max(0, tag.i - 2), tag.i)}
+        return bool(before & {"a", "an", "the", "one"}) and not doc.words[tag.j - 1].endswith("s")
+    return word in _SINGULAR.get(doc.lang, ())
+
+
 def _unnumbered_in_list(doc: Doc, s: Sentence, counts: list[Count]) -> list[Count]:
-    """"4 бомбы JDAM, 3 снаряда HIMARS, ракета HARM, а также 112 БПЛА": a lone object in a list is one."""
-    numbered = {k for n in doc.numbers_in(s.i, s.j) for k in range(n.tok_start, n.tok_end + _MAX_OBJECT_GAP)}
+    """ "4 бомбы JDAM, 3 снаряда HIMARS, ракета HARM, а также 112 БПЛА": a lone object in a list is one."""
+    numbered: set[int] = set()
+    objects = sorted(t.i for c in ("drone", "missile", "target") for t in doc.find(c, s.i, s.j))
+    for n in doc.numbers_in(s.i, s.j):  # a number owns the tokens up to its own object noun
+        own = next((k for k in objects if n.tok_end <= k < n.tok_end + _MAX_OBJECT_GAP), n.tok_end)
+        numbered.update(range(n.tok_start, own + 1))
     extra = []
     for concept in ("drone", "missile"):
         for tag in doc.find(concept, s.i, s.j):
-            if tag.i in numbered or doc.words[tag.i] not in _SINGULAR.get(doc.lang, ()):
+            if tag.i in numbered or not _singular_object(doc, tag):
                 continue
             if not (counts[0].tok < tag.i) or any(doc.covers("people", k) for k in range(tag.i - 2, tag.i)):
                 continue
@@ -230,7 +254,7 @@ def _launch_sentence(doc: Doc, s: Sentence) -> bool:
 
 
 def _detected_destroyed(doc: Doc, tag) -> bool:
-    """"обнаружены и уничтожены пять": detected-and-destroyed is destroyed (and launched, see below)."""
+    """ "обнаружены и уничтожены пять": detected-and-destroyed is destroyed (and launched, see below)."""
     return bool(doc.covers("detected", tag.i)) and _near(doc, "destroy", tag.i, 3, 3)
 
 
@@ -265,8 +289,12 @@ def count(doc: Doc, roles: Roles) -> Counts:
     destroy_idx = {s.index for s in roles.destroy_sents}
     prev_role = None
     for s in doc.sentences:
-        counts = sentence_counts(doc, s)
         is_destroy = s.index in destroy_idx
+        if not (is_destroy or doc.has("launch", s.i, s.j) or doc.has("tally", s.i, s.j)):
+            if s in roles.attack_sents:
+                prev_role = "launch"
+            continue  # no counts of the attack's objects can stand here; don't look for them
+        counts = sentence_counts(doc, s)
         if not is_destroy:
             tallies = [c for c in counts if c.tally]
             if prev_role == "destroy" and tallies and not _launch_sentence(doc, s):
@@ -330,25 +358,30 @@ def count(doc: Doc, roles: Roles) -> Counts:
 
 
 def _launched(candidates: list[Count]) -> tuple[int | None, list[tuple[int, int]]]:
-    """Sum per object type of the largest figure, a head with its breakdown counted once."""
+    """Launched: per sentence the figures add up by object type (a head with its breakdown counts once);
+    across sentences each type takes its largest figure, since the same drones get mentioned twice
+    ("Всього виявлено 14 … збито 9 з 14"). Drones and missiles are then summed.
+    """
     cands = [c for c in candidates if c.value is not None]
     if not cands:
         return None, []
-    # A head followed by parts that add up to it: keep the head only.
-    for i, head in enumerate(cands):
+    for i, head in enumerate(cands):  # "412 засобів …, з них 376 БпЛА і 36 ракет": the head only
         rest = [c for c in cands[i + 1 :] if c.sentence is head.sentence]
         if len(rest) >= 2 and sum(c.value for c in rest) == head.value:
             cands = [c for c in cands if c not in rest]
             break
-    by_type: dict[str, Count] = {}
+    best: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+    sentences: dict[int, dict[str, tuple[int, list[tuple[int, int]]]]] = {}
     for c in cands:
-        key = c.obj or "target"
-        if key not in by_type or c.value > by_type[key].value:
-            by_type[key] = c
-    if (
-        "target" in by_type
-        and len(by_type) > 1
-        and by_type["target"].value >= sum(v.value for k, v in by_type.items() if k != "target")
-    ):
-        return by_type["target"].value, [by_type["target"].span]
-    return sum(c.value for c in by_type.values()), [c.span for c in by_type.values()]
+        per_type = sentences.setdefault(c.sentence.index, {})
+        value, spans = per_type.get(c.obj or "target", (0, []))
+        per_type[c.obj or "target"] = (value + c.value, [*spans, c.span])
+    for per_type in sentences.values():
+        for key, (value, spans) in per_type.items():
+            if key not in best or value > best[key][0]:
+                best[key] = (value, spans)
+    target = best.get("target")
+    others = sum(v for k, (v, _) in best.items() if k != "target")
+    if target and len(best) > 1 and target[0] >= others:
+        return target  # "242 засоби повітряного нападу" covers the drones and missiles listed under it
+    return sum(v for v, _ in best.values()), [span for _, spans in best.values() for span in spans]

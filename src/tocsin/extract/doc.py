@@ -16,6 +16,10 @@ from tocsin.extract.regions import Place, find_places
 from tocsin.extract.tokens import Text, prepare
 
 _STOP = ".!?…"
+_ABBREVIATIONS = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec gov gen lt col mr mrs ms dr st no vs "
+    "г гг обл ул им р тыс млн млрд ст пос пгт с д кв просп".split()
+)
 _CONTINUES = ",:;–—-("
 _CLAUSE_BREAKS = ",;:()"  # dashes join: "ще троє — поранені"
 
@@ -29,6 +33,10 @@ class Sentence:
     j: int
     start: int
     end: int
+
+
+def _abbreviation(word: str) -> bool:
+    return (len(word) == 1 and not word.isdigit()) or word in _ABBREVIATIONS
 
 
 def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]:
@@ -50,8 +58,8 @@ def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]
             stripped = gap.strip()
             if stripped in (".",) and tokens[k].norm.isdigit() and tokens[k + 1].norm.isdigit():
                 split = False  # a clock time "8.00" or a decimal
-            elif stripped in (".", ".-") and len(tokens[k].norm) == 1 and not tokens[k].norm.isdigit():
-                split = False  # an initial or abbreviation: "U.S.-made", "А. Богомаз"
+            elif stripped in (".", ".-") and _abbreviation(tokens[k].norm):
+                split = False  # "U.S.-made", "А. Богомаз", "Nov. 17", "Gov. Kiper"
             elif (
                 nxt.isupper()
                 or nxt.isdigit()
@@ -145,17 +153,22 @@ class Doc:
         """Whether a clause ends after token ``k`` (a comma, semicolon, colon or bracket follows it)."""
         return 0 <= k < len(self._gaps) and self._clause_breaks[k]
 
-    def clause(self, k: int) -> tuple[int, int]:
-        """Tokens ``[i, j)`` of the clause around token ``k``: between commas, dashes, colons, brackets."""
-        s = self.sentence_of(k)
+    @cached_property
+    def _clauses(self) -> list[tuple[int, int]]:
+        """The clause of every token, computed once."""
+        out: list[tuple[int, int]] = []
         breaks = self._clause_breaks
-        i = k
-        while i > s.i and not breaks[i - 1]:
-            i -= 1
-        j = k
-        while j + 1 < s.j and not breaks[j]:
-            j += 1
-        return i, j + 1
+        for s in self.sentences:
+            i = s.i
+            for k in range(s.i, s.j):
+                if k == s.j - 1 or breaks[k]:
+                    out.extend([(i, k + 1)] * (k + 1 - i))
+                    i = k + 1
+        return out
+
+    def clause(self, k: int) -> tuple[int, int]:
+        """Tokens ``[i, j)`` of the clause around token ``k``: between commas, colons, brackets."""
+        return self._clauses[k]
 
     def span(self, i: int, j: int) -> tuple[int, int]:
         """Character span of tokens ``[i, j)``."""

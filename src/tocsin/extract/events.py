@@ -86,13 +86,35 @@ def _stats_scope(doc: Doc, s: Sentence) -> bool:
     return bool(prev and doc.has("stats", prev.i, prev.j) and not doc.places_in(s.i, s.j))
 
 
+_PLURAL_ATTACKS = frozenset(
+    {
+        "атак",
+        "ударов",
+        "ударів",
+        "обстрелов",
+        "обстрілів",
+        "налетов",
+        "нальотів",
+        "attacks",
+        "strikes",
+        "raids",
+    }
+)
+
+
 def _previous(doc: Doc, tag: Tag) -> bool:
-    """ "последствия предыдущих атак": an attack word about the past in general."""
-    return any(t.i < tag.i <= t.j + 1 for t in doc.by_concept.get("previous", ()))
+    """An attack word about the past or attacks in general, not the event reported.
+
+    "Рік тому ворог завдав удару", "a memorial to the victims", "наслідки масованих атак", "such attacks".
+    """
+    s = doc.sentence_of(tag.i)
+    if any(t.i < tag.i for t in doc.find("previous", s.i, s.j)):
+        return True
+    return doc.words[tag.j - 1] in _PLURAL_ATTACKS and doc.has("consequence", max(s.i, tag.i - 5), tag.i)
 
 
 def _doubted(doc: Doc, tag: Tag) -> bool:
-    """"He did not say whether any had been shot down", "не уточняется, сбиты ли": not a report."""
+    """ "He did not say whether any had been shot down", "не уточняется, сбиты ли": not a report."""
     i, j = doc.clause(tag.i)
     if doc.has("doubt", i, j):
         return True

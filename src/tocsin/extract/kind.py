@@ -22,16 +22,29 @@ def classify(doc: Doc, roles: Roles) -> tuple[Kind, list[tuple[int, int]]]:
     if roles.destroy:
         return Kind.INTERCEPTION, [doc.span(t.i, t.j) for t in roles.destroy]
     scene = roles.attack_sents + roles.alert_sents
-    if scene and (doc.places or roles.alert_sents):
-        spans = [
-            doc.span(t.i, t.j)
-            for s in scene
-            for c in ("attack", "alert", "all_clear")
-            for t in doc.find(c, s.i, s.j)
-        ]
-        if any(p.iso for p in doc.places) or roles.in_progress or doc.has("drone") or doc.has("missile"):
-            return Kind.ATTACK_NO_OUTCOME, spans
+    spans = [
+        doc.span(t.i, t.j)
+        for s in scene
+        for c in ("attack", "alert", "all_clear")
+        for t in doc.find(c, s.i, s.j)
+    ]
+    weapons = doc.has("drone") or doc.has("missile")
+    if scene and (any(p.iso for p in doc.places) or roles.alert_sents or roles.in_progress or weapons):
+        return Kind.ATTACK_NO_OUTCOME, spans
+    fallen = _debris_fell(doc)
+    consequences = any(doc.has(c) for c in ("damage", "fire", "injured_w", "killed_w", "victims_w"))
+    if fallen and consequences and any(p.iso for p in doc.places):
+        return Kind.ATTACK_NO_OUTCOME, [fallen]  # "внаслідок падіння уламків загорівся автомобіль"
     return Kind.NOT_INCIDENT, []
+
+
+def _debris_fell(doc: Doc) -> tuple[int, int] | None:
+    """Debris reported fallen (not advice about debris): something came down from an attack."""
+    for tag in doc.find("debris"):
+        s = doc.sentence_of(tag.i)
+        if not doc.has("advice", s.i, s.j) and (doc.has("fall", s.i, s.j) or doc.has("damage", s.i, s.j)):
+            return doc.span(tag.i, tag.j)
+    return None
 
 
 def _weapon_tags(doc: Doc, concept: str, sentences) -> list:

@@ -13,15 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 from tocsin.extract.tokens import Text, normalize
 
 _MAX_PREFIX = 24
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
-    """A concept found at tokens ``[i, j)``."""
+class Tag(NamedTuple):
+    """A concept found at tokens ``[i, j)`` (a named tuple: a statement has dozens, built fast)."""
 
     concept: str
     i: int
@@ -107,39 +107,44 @@ class Lexicon:
 
     def tag(self, text: Text) -> list[Tag]:
         """Every concept occurrence, longest match per concept and start; ``!concept`` spans removed."""
-        words = [t.norm for t in text.tokens]
+        words = [t[0] for t in text.tokens]
         n_words = len(words)
-        best: dict[tuple[str, int], int] = {}
         cache = self._cache
+        singles: list[tuple[str, int]] = []
+        longer: dict[tuple[str, int], int] = {}  # multi-word matches, longest per (concept, start)
         for i, word in enumerate(words):
             single, multi = cache.get(word) or self._candidates(word)
             for concept in single:
-                best.setdefault((concept, i), i + 1)
+                singles.append((concept, i))
             for pattern in multi:
-                n = len(pattern.parts)
+                parts = pattern.parts
+                n = len(parts)
                 if i + n > n_words:
                     continue
-                parts = pattern.parts
                 mode, value = parts[1]
-                second = words[i + 1]
-                if mode == "=" and second != value:
+                if mode == "=" and words[i + 1] != value:
                     continue  # most multi-word candidates fail on their second word: check it inline
                 if all(_matches(parts[k], words[i + k]) for k in range(1, n)):
                     key = (pattern.concept, i)
-                    if best.get(key, 0) < i + n:
-                        best[key] = i + n
+                    if longer.get(key, 0) < i + n:
+                        longer[key] = i + n
+        found = [(c, i, i + 1) for c, i in singles if (c, i) not in longer]
+        found.extend((c, i, j) for (c, i), j in longer.items())
         blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for (concept, i), j in best.items():
+        for concept, i, j in found:
             if concept[0] == "!":
                 blocked[concept[1:]].append((i, j))
-        tags = []
-        for (concept, i), j in best.items():
-            if concept[0] == "!":
-                continue
-            if blocked and any(a <= i < b or i <= a < j for a, b in blocked.get(concept, ())):
-                continue
-            tags.append(Tag(concept, i, j))
-        tags.sort(key=lambda t: (t.i, -t.j, t.concept))
+        new = tuple.__new__
+        tags = [
+            new(Tag, item)
+            for item in found
+            if item[0][0] != "!"
+            and not (
+                blocked
+                and any(a <= item[1] < b or item[1] <= a < item[2] for a, b in blocked.get(item[0], ()))
+            )
+        ]
+        tags.sort(key=lambda t: (t[1], -t[2], t[0]))
         return tags
 
 

@@ -25,8 +25,7 @@ def interceptors(doc: Doc, roles: Roles) -> tuple[list[Interceptor], list[tuple[
     sentences = [
         s
         for s in doc.sentences
-        if s in roles.destroy_sents
-        or any(doc.has(c, s.i, s.j) for c in ("repel_progress", "engage", "lost"))
+        if s in roles.destroy_sents or any(doc.has(c, s.i, s.j) for c in ("repel_progress", "engage", "lost"))
     ]
     found: list[tuple[int, Interceptor, tuple[int, int]]] = []
     for s in sentences:

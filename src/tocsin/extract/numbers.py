@@ -53,8 +53,9 @@ class Number:
 # --- lexicon ------------------------------------------------------------------------------------------
 
 # Token kinds.
-(K_ZERO, K_UNIT, K_TEEN, K_TENS, K_HUND, K_SCALE, K_MULT, K_HALF, K_VAGUE, K_EN_HUNDRED, K_A,
- K_EN_HALF) = range(12)
+(K_ZERO, K_UNIT, K_TEEN, K_TENS, K_HUND, K_SCALE, K_MULT, K_HALF, K_VAGUE, K_EN_HUNDRED, K_A, K_EN_HALF) = (
+    range(12)
+)
 # Flags.
 F_ORD = 1  # ordinal
 F_COLL = 2  # collective / person form
@@ -139,8 +140,14 @@ def _phrases(items: dict[str, list[str]]) -> dict[str, list[tuple[tuple[str, ...
 
 
 _CTX_KEYS = ("months", "year", "percent", "money", "measure", "time")
-_CTX_LABEL = {"months": "month", "year": "year", "percent": "percent", "money": "money",
-              "measure": "measure", "time": "time"}
+_CTX_LABEL = {
+    "months": "month",
+    "year": "year",
+    "percent": "percent",
+    "money": "money",
+    "measure": "measure",
+    "time": "time",
+}
 
 
 def _build_slavic(lang: str) -> _Lexicon:
@@ -247,6 +254,7 @@ def warm_up() -> None:
 
 # --- scanning -----------------------------------------------------------------------------------------
 
+
 def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
@@ -259,8 +267,11 @@ _ORD_SUFFIX = {
 _CARD_SUFFIX = _set("ти ми мя ью ех ох ьох ма ем тью")
 _TIME_SUFFIX = _set("am pm a.m p.m")
 _UNIT_SUFFIX = _set("km m kg mm cm ha mw kw gw h hrs min кг км м мм см т га л мвт квт ч год хв")
-_YEAR_PREP = {"ru": frozenset(("в", "с", "до", "по")), "uk": frozenset(("в", "у", "з", "до", "по")),
-              "en": frozenset(("in", "since", "until", "during", "by", "of", "from"))}
+_YEAR_PREP = {
+    "ru": frozenset(("в", "с", "до", "по")),
+    "uk": frozenset(("в", "у", "з", "до", "по")),
+    "en": frozenset(("in", "since", "until", "during", "by", "of", "from")),
+}
 _AFTER_YEAR = frozenset(("по", "до", "and", "to", "года", "году", "року", "рік", "г", "р"))
 
 _SUFFIX_RE = re.compile(r"([0-9]+)(-?)([^\W\d_][\w'\-]*)\Z")
@@ -406,9 +417,20 @@ class _Scan:
                     return "year"
         return None
 
-    def _emit(self, ts: int, te: int, start: int, end: int, value: int | None, *, word: bool,
-              qual: str | None = None, qual_start: int | None = None, coll: bool = False,
-              ctx: str | None = None) -> Number:
+    def _emit(
+        self,
+        ts: int,
+        te: int,
+        start: int,
+        end: int,
+        value: int | None,
+        *,
+        word: bool,
+        qual: str | None = None,
+        qual_start: int | None = None,
+        coll: bool = False,
+        ctx: str | None = None,
+    ) -> Number:
         if ctx is None:
             ctx = self._context(ts, te, start, end, value, word)
         elif not ctx:  # "" = context already looked at, none found
@@ -472,12 +494,21 @@ class _Scan:
             if w in ("number", "handful"):
                 t2 = self._next_word(i + 2, t.end)
                 if t2 is not None and t2.norm == "of":
-                    return self._emit(i, i + 2, toks[i].start, t.end, None, word=True, qual="vague",
-                                      qual_start=toks[i].start)
+                    return self._emit(
+                        i,
+                        i + 2,
+                        toks[i].start,
+                        t.end,
+                        None,
+                        word=True,
+                        qual="vague",
+                        qual_start=toks[i].start,
+                    )
                 return None
             if w == "couple":
-                return self._emit(i, i + 2, toks[i].start, t.end, 2, word=True, qual="approx",
-                                  qual_start=toks[i].start)
+                return self._emit(
+                    i, i + 2, toks[i].start, t.end, 2, word=True, qual="approx", qual_start=toks[i].start
+                )
             return None
         if kind == K_EN_HALF:  # "half a dozen", "half a million"
             t = self._next_word(i + 1, toks[i].end)
@@ -613,9 +644,18 @@ class _Scan:
             return None
         value = total + group
         start = toks[ts].start
-        return self._emit(ts, j, start, end, value, word=True, coll=coll,
-                          qual="approx" if approx else None, qual_start=start if approx else None,
-                          ctx="ordinal" if ordinal else None)
+        return self._emit(
+            ts,
+            j,
+            start,
+            end,
+            value,
+            word=True,
+            coll=coll,
+            qual="approx" if approx else None,
+            qual_start=start if approx else None,
+            ctx="ordinal" if ordinal else None,
+        )
 
     # -- digits -------------------------------------------------------------------------------------
     def digits_at(self, i: int) -> Number | None:
@@ -669,7 +709,7 @@ class _Scan:
         return self.id_token(i)
 
     def _range(self, ts: int, te: int, a: str, b: str, start: int, end: int) -> Number:
-        """"10-15", "1700-2000" (clock times), "2022–2024" (years): no single value."""
+        """ "10-15", "1700-2000" (clock times), "2022–2024" (years): no single value."""
         if len(a) == 4 and len(b) == 4:
             if all(1900 <= int(p) <= 2100 for p in (a, b)):
                 return self._emit(ts, te, start, end, None, word=False, ctx="year")
@@ -678,7 +718,7 @@ class _Scan:
         return self._emit(ts, te, start, end, None, word=False, qual="vague", qual_start=start)
 
     def word_range(self, i: int) -> Number | None:
-        """"пять-шесть", "двух-трех", "two-three": a range of number words, a vague quantity."""
+        """ "пять-шесть", "двух-трех", "two-three": a range of number words, a vague quantity."""
         tok = self.toks[i]
         parts = tok.norm.split("-")
         if len(parts) != 2:
@@ -769,8 +809,12 @@ class _Scan:
                     and 1 <= int(nxt) <= 12
                 ):
                     return self._emit(i, j + 2, start, toks[j + 1].end, None, word=False, ctx="date")
-                if len(nxt) == 2 and len(ip) <= 2 and int(ip) <= 24 and int(nxt) <= 59 and (
-                    lang != "en" or _AMPM.match(norm, e2)
+                if (
+                    len(nxt) == 2
+                    and len(ip) <= 2
+                    and int(ip) <= 24
+                    and int(nxt) <= 59
+                    and (lang != "en" or _AMPM.match(norm, e2))
                 ):
                     return self._emit(i, j + 1, start, e2, None, word=False, ctx="time")
                 frac = nxt
@@ -816,8 +860,9 @@ class _Scan:
             ctx = "decimal"
         if ctx is None and big:
             ctx = "measure"
-        return self._emit(i, j, start, end, value, word=False, qual=qual,
-                          qual_start=start if qual else None, ctx=ctx or "")
+        return self._emit(
+            i, j, start, end, value, word=False, qual=qual, qual_start=start if qual else None, ctx=ctx or ""
+        )
 
 
 def find_numbers(text: Text, lang: str) -> list[Number]:
@@ -867,8 +912,28 @@ def parse_number_words(words: list[str], lang: str) -> int | None:
 
 # --- number → words (for round-trip tests) ------------------------------------------------------------
 
-_EN_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-             "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_EN_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 

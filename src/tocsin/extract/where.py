@@ -64,20 +64,52 @@ def _launch_area(doc: Doc, p: Place) -> bool:
         "оккупированной",
     ):
         k -= 1
-    return k >= s.i and doc.words[k] in _FROM
+    if k >= s.i and doc.words[k] in _FROM:
+        return True
+    # "з Брянської, Курської, Воронезької областей": the list shares its first item's "з"
+    prev = [q for q in doc.places_in(s.i, p.tok_start) if q.tok_end >= p.tok_start - 2]
+    return (
+        bool(prev)
+        and all(doc.words[m] in _LIST_JOINERS for m in range(prev[-1].tok_end, p.tok_start))
+        and (_launch_area(doc, prev[-1]))
+    )
 
 
-_SPEAKS = frozenset({"says", "said", "claims", "claimed", "accuses", "accused", "denies", "denied", "insists",
-                     "has", "have", "wants", "argues", "blames", "blamed"})
+_LIST_JOINERS = frozenset({"та", "і", "й", "и", "and", "or", "або", "или"})
+
+
+_SPEAKS = frozenset(
+    {
+        "says",
+        "said",
+        "claims",
+        "claimed",
+        "accuses",
+        "accused",
+        "denies",
+        "denied",
+        "insists",
+        "has",
+        "have",
+        "wants",
+        "argues",
+        "blames",
+        "blamed",
+    }
+)
 
 
 def _title(doc: Doc, p: Place) -> bool:
     """A place inside an official's title ("Moscow Mayor", "губернатор Брянской области") or standing for
     a government ("which Kyiv says", "annexed by Moscow")."""
     nxt = p.tok_end
-    if doc.lang == "en" and p.kind == "city" and (
-        (nxt < len(doc.words) and doc.words[nxt] in _SPEAKS)
-        or (p.tok_start and doc.words[p.tok_start - 1] == "by")
+    if (
+        doc.lang == "en"
+        and p.kind == "city"
+        and (
+            (nxt < len(doc.words) and doc.words[nxt] in _SPEAKS)
+            or (p.tok_start and doc.words[p.tok_start - 1] == "by")
+        )
     ):
         return True
     if nxt < len(doc.words) and doc.covers("title", nxt) and doc.words[nxt] not in ("said", "says"):
@@ -184,6 +216,9 @@ def regions(
     spans = [f.span for f in found.values()]
     if kind == Kind.INTERCEPTION:
         _assign_counts(doc, counts, result, found, spans)
+    if "RU-MOS" in result and "RU-MOW" in result and doc.has("moscow_region"):
+        # "Московский регион" covers the city: "6 – Московского региона, в том числе 4, летевших на Москву"
+        del result["RU-MOW"]
     return list(result.values()), spans
 
 
@@ -208,7 +243,8 @@ def _item_place(doc: Doc, c, stop: int, others: list) -> tuple[str | None, bool,
     ci, _cj = doc.clause(c.tok)
     lo, hi = c.end_tok, _enumeration_end(doc, c.end_tok, stop)
     places = doc.places_in(lo, hi)
-    sea = doc.has("sea_words", lo, hi) or any(p.kind == "sea" for p in places)
+    # a sea anywhere in the item ("6 целей в районе Бельбека, Качи и над морем") splits the figure
+    sea = doc.has("sea_words", lo, stop) or any(p.kind == "sea" for p in doc.places_in(lo, stop))
     if not places and not sea and not any(ci <= o.tok < c.tok for o in others):
         lo, hi = ci, c.tok
         places = doc.places_in(lo, hi)
