@@ -188,8 +188,11 @@ def _unnumbered_in_list(doc: Doc, s: Sentence, counts: list[Count]) -> list[Coun
     """ "4 бомбы JDAM, 3 снаряда HIMARS, ракета HARM, а также 112 БПЛА": a lone object in a list is one."""
     numbered: set[int] = set()
     objects = sorted(t.i for c in ("drone", "missile", "target") for t in doc.find(c, s.i, s.j))
-    for n in doc.numbers_in(s.i, s.j):  # a number owns the tokens up to its own object noun
-        own = next((k for k in objects if n.tok_end <= k < n.tok_end + _MAX_OBJECT_GAP), n.tok_end)
+    for n in doc.numbers_in(s.i, s.j):  # a number owns its object nouns: "сім ударних БпЛА «Шахед»"
+        own = n.tok_end
+        for k in objects:
+            if own <= k < own + (_MAX_OBJECT_GAP if own == n.tok_end else 2):
+                own = k + 1
         numbered.update(range(n.tok_start, own + 1))
     extra = []
     for concept in ("drone", "missile"):

@@ -5,6 +5,7 @@ Every rule module reads a ``Doc``; none of them re-tokenises or re-tags the text
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ _ABBREVIATIONS = frozenset(
 )
 _CONTINUES = ",:;–—-("
 _CLAUSE_BREAKS = ",;:()"  # dashes join: "ще троє — поранені"
+_PUNCT = re.compile(r"[.!?…\n,;:()]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,19 @@ def _abbreviation(word: str) -> bool:
     return (len(word) == 1 and not word.isdigit()) or word in _ABBREVIATIONS
 
 
-def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]:
+def _marked_gaps(text: Text) -> list[int]:
+    """Indexes ``k`` of the gaps (between token ``k`` and ``k + 1``) that hold punctuation or a line break.
+
+    Most gaps are a single space; finding the few others with one regex pass over the text keeps
+    sentence and clause splitting from slicing every gap.
+    """
+    ends = [t[2] for t in text.tokens]
+    last = len(ends) - 1
+    marked = {bisect_right(ends, m.start()) - 1 for m in _PUNCT.finditer(text.norm)}
+    return sorted(k for k in marked if 0 <= k <= last)
+
+
+def split_sentences(text: Text, marked: list[int] | None = None) -> list[Sentence]:
     """Split on sentence punctuation and on line breaks that do not continue a list.
 
     "8.00" and "кв. м" do not split (a full stop splits only before a capital letter, a digit list item
@@ -48,10 +62,10 @@ def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]
     tokens, raw = text.tokens, text.raw
     out: list[Sentence] = []
     first = 0
-    for k in range(len(tokens) - 1):
-        gap = gaps[k] if gaps is not None else raw[tokens[k].end : tokens[k + 1].start]
-        if gap == " ":
-            continue
+    for k in _marked_gaps(text) if marked is None else marked:
+        if k >= len(tokens) - 1:
+            break
+        gap = raw[tokens[k].end : tokens[k + 1].start]
         nxt = raw[tokens[k + 1].start]
         split = False
         if any(c in _STOP for c in gap):
@@ -70,8 +84,7 @@ def split_sentences(text: Text, gaps: list[str] | None = None) -> list[Sentence]
                 split = True
         elif "\n" in gap:
             before = gap.split("\n", 1)[0].strip()
-            if "\n\n" in gap.replace(" ", "") or not (before and before[-1] in _CONTINUES):
-                split = not (before and before[-1] in _CONTINUES)
+            split = not (before and before[-1] in _CONTINUES)
         if split:
             out.append(Sentence(len(out), first, k + 1, tokens[first].start, tokens[k].end))
             first = k + 1
@@ -93,11 +106,8 @@ class Doc:
         for tag in self.tags:
             self.by_concept[tag.concept].append(tag)
         self._starts = {c: [t.i for t in tags] for c, tags in self.by_concept.items()}
-        norm, toks = self.text.norm, self.tokens
-        self._gaps = [norm[toks[k].end : toks[k + 1].start] for k in range(len(toks) - 1)]
-        if toks:
-            self._gaps.append(norm[toks[-1].end :])
-        self.sentences = split_sentences(self.text, self._gaps)
+        self._marked = _marked_gaps(self.text)
+        self.sentences = split_sentences(self.text, self._marked)
         self._sent_starts = [s.i for s in self.sentences]
 
     @cached_property
@@ -143,15 +153,26 @@ class Doc:
 
     def gap(self, k: int) -> str:
         """Normalised characters between token ``k`` and token ``k + 1`` (after the last: the tail)."""
-        return self._gaps[k] if 0 <= k < len(self._gaps) else ""
+        toks = self.tokens
+        if not 0 <= k < len(toks):
+            return ""
+        return (
+            self.text.norm[toks[k].end : toks[k + 1].start]
+            if k + 1 < len(toks)
+            else self.text.norm[toks[k].end :]
+        )
 
     @cached_property
     def _clause_breaks(self) -> list[bool]:
-        return [any(c in _CLAUSE_BREAKS for c in g) if g != " " else False for g in self._gaps]
+        breaks = [False] * len(self.tokens)
+        for k in self._marked:
+            if any(c in _CLAUSE_BREAKS for c in self.gap(k)):
+                breaks[k] = True
+        return breaks
 
     def clause_break(self, k: int) -> bool:
         """Whether a clause ends after token ``k`` (a comma, semicolon, colon or bracket follows it)."""
-        return 0 <= k < len(self._gaps) and self._clause_breaks[k]
+        return 0 <= k < len(self.tokens) and self._clause_breaks[k]
 
     @cached_property
     def _clauses(self) -> list[tuple[int, int]]:

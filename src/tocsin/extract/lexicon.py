@@ -85,6 +85,7 @@ class Lexicon:
                     raise ValueError(f"{lang} lexicon, {concept}: a pattern cannot start with '#': {raw!r}")
                 {"=": self._exact, "^": self._prefix, "$": self._suffix}[mode][value].append(pattern)
         self._suffix_lengths = sorted({len(k) for k in self._suffix}, reverse=True)
+        self._has_blockers = any(k.startswith("!") for k in concepts)
         self._cache: dict[str, tuple[tuple[str, ...], tuple[_Pattern, ...]]] = {}
 
     def _candidates(self, word: str) -> tuple[tuple[str, ...], tuple[_Pattern, ...]]:
@@ -106,16 +107,20 @@ class Lexicon:
         return result
 
     def tag(self, text: Text) -> list[Tag]:
-        """Every concept occurrence, longest match per concept and start; ``!concept`` spans removed."""
+        """Every concept occurrence, longest match per concept and start; ``!concept`` spans removed.
+
+        Tags come out ordered by their first token (``Doc.find`` bisects on that).
+        """
         words = [t[0] for t in text.tokens]
         n_words = len(words)
         cache = self._cache
-        singles: list[tuple[str, int]] = []
+        new = tuple.__new__
+        tags: list[Tag] = []
         longer: dict[tuple[str, int], int] = {}  # multi-word matches, longest per (concept, start)
         for i, word in enumerate(words):
             single, multi = cache.get(word) or self._candidates(word)
             for concept in single:
-                singles.append((concept, i))
+                tags.append(new(Tag, (concept, i, i + 1)))
             for pattern in multi:
                 parts = pattern.parts
                 n = len(parts)
@@ -128,23 +133,27 @@ class Lexicon:
                     key = (pattern.concept, i)
                     if longer.get(key, 0) < i + n:
                         longer[key] = i + n
-        found = [(c, i, i + 1) for c, i in singles if (c, i) not in longer]
-        found.extend((c, i, j) for (c, i), j in longer.items())
-        blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for concept, i, j in found:
-            if concept[0] == "!":
-                blocked[concept[1:]].append((i, j))
-        new = tuple.__new__
-        tags = [
-            new(Tag, item)
-            for item in found
-            if item[0][0] != "!"
-            and not (
-                blocked
-                and any(a <= item[1] < b or item[1] <= a < item[2] for a, b in blocked.get(item[0], ()))
-            )
-        ]
-        tags.sort(key=lambda t: (t[1], -t[2], t[0]))
+        if longer:
+            seen = set()
+            merged = []
+            for t in tags:
+                key = (t[0], t[1])
+                seen.add(key)
+                merged.append(new(Tag, (t[0], t[1], longer[key])) if key in longer else t)
+            merged.extend(new(Tag, (c, i, j)) for (c, i), j in longer.items() if (c, i) not in seen)
+            merged.sort(key=lambda t: t[1])
+            tags = merged
+        if self._has_blockers:
+            blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for c, i, j in tags:
+                if c[0] == "!":
+                    blocked[c[1:]].append((i, j))
+            tags = [
+                t
+                for t in tags
+                if t[0][0] != "!"
+                and not any(a <= t[1] < b or t[1] <= a < t[2] for a, b in blocked.get(t[0], ()))
+            ]
         return tags
 
 
