@@ -182,7 +182,9 @@ def _grammar() -> _Grammar:
     prefix = _alt(clock["range_prefix"])
     approx = _alt(clock["moment_approx"])
     exact = _alt(clock["moment_exact"])
-    dsuf = rf"(?:\s*,?\s*{datex})"
+    # a zone may stand between a time and its date: "с 23.00 мск 21 августа до 7.00 мск 22 августа"
+    zone_between = rf"(?:\s*(?:{_alt(lex['zones']['moscow'] + lex['zones']['kyiv'])}){b})?"
+    dsuf = rf"(?:{zone_between}\s*,?\s*{datex})"
     clock_re = re.compile(
         r"(?<![\w'])(?:"
         rf"(?P<R>(?:(?:{prefix})\s+)?(?:{frm})\s+(?P<rt1>{tm1})(?P<rd1>{dsuf})?\s*{to}\s*(?P<rt2>{tm})(?P<rd2>{dsuf})?)"
