@@ -104,6 +104,34 @@ RU_CASES = [
     ("грязи на дорогах", []),
     ("станция метро «Киевская»", []),
     ("Мирный, Светлый, Октябрьский, Советск", []),
+    # towns below region level, okrugs, facilities named after their town
+    ("Обломки упали на территории Салаватского нефтехимического комплекса", ["RU-BA"]),
+    ("атака на Туапсинский НПЗ и Рязанский НПЗ", ["RU-KDA", "RU-RYA"]),
+    ("в Новочеркасске, Волгодонске и Гуково", ["RU-ROS", "RU-ROS", "RU-ROS"]),
+    ("в Сызрани и Новокуйбышевске", ["RU-SAM", "RU-SAM"]),
+    ("над Выксой", ["RU-NIZ"]),
+    ("в Новой Таволжанке", ["RU-BEL"]),
+    ("в Феодосии и Джанкое", ["UA-43", "UA-43"]),
+    ("в районе Бельбека и Любимовки", ["UA-40", "UA-40"]),
+    ("в Урюпинском и Горшеченском районах", ["RU-VGG", "RU-KRS"]),
+    ("в Балашихинском городском округе", ["RU-MOS"]),
+    ("Новошахтинский муниципальный округ", ["RU-ROS"]),
+    # "-щина" of a town or district (rule-made)
+    ("над Шебекинщиной", ["RU-BEL"]),
+    ("на Павлоградщине", ["UA-12"]),
+    # city-district names shared by many cities: only with their city in the same sentence
+    ("в Ленинском районе", []),
+    ("в Советском, Центральном и Октябрьском районах", []),
+    ("Заводской и Промышленный районы", []),
+    ("в Ленинском районе Севастополя", ["UA-40", "UA-40"]),
+    ("в Советском районе Брянска", ["RU-BRY", "RU-BRY"]),
+    ("В Брянске тихо. В Советском районе упал дрон", ["RU-BRY"]),
+    # common words and names that are also towns
+    ("Мир, Победа, Октябрь, Заря, Дружба, Маяк", []),
+    ("Сокол. Остров. Маяки. Валки.", []),
+    ("Курский вокзал", []),
+    ("украинских военных", []),
+    ("Дедовщина в армии", []),
 ]
 
 UK_CASES = [
@@ -170,7 +198,7 @@ UK_CASES = [
     ("у Хмільницькій громаді", ["UA-05"]),
     ("у Дарницькому районі", ["UA-30"]),
     # a city district named after Kyiv is not Kyiv
-    ("У Харкові, у Київському районі, пошкоджено будинки", ["UA-63"]),
+    ("У Харкові, у Київському районі, пошкоджено будинки", ["UA-63", "UA-63"]),
     ("у Київському районі", []),
     # seas and countries
     ("над акваторією Чорного моря", [None]),
@@ -179,6 +207,27 @@ UK_CASES = [
     # negatives
     ("українські сили оборони", []),
     ("сумна новина", []),
+    # towns, hromadas, raions below region level
+    ("на Бурштинщині", ["UA-26"]),
+    ("ворог атакував Старокостянтинівську громаду", ["UA-68"]),
+    ("у Мирopільській громаді".replace("op", "оп"), ["UA-59"]),
+    ("у Чорнобаївській громаді", ["UA-65"]),
+    ("у Кам'янському районі", ["UA-12"]),
+    ("на Кременчуччині та Конотопщині", ["UA-53", "UA-59"]),
+    ("в Охтирці, Нововолинську та Вилковому", ["UA-59", "UA-07", "UA-51"]),
+    ("у Краматорському районі", ["UA-14"]),
+    ("Вишгородська міська громада", ["UA-32"]),
+    ("у Ніжинському та Прилуцькому районах", ["UA-74", "UA-74"]),
+    # shared city-district names
+    ("у Дніпровському районі", []),
+    ("у Шевченківському районі", []),
+    ("у Дніпровському районі Херсона", ["UA-65", "UA-65"]),
+    ("Дніпровський район Дніпропетровської області", ["UA-12", "UA-12"]),
+    ("у Шевченківському районі Запоріжжя", ["UA-23", "UA-23"]),
+    ("У Херсоні тихо. У Дніпровському районі пошкоджено будинок", ["UA-65"]),
+    # common words
+    ("Щастя, Долина, Дружба, Веселе, Широке, Солоне", []),
+    ("Мир і Перемога", []),
 ]
 
 EN_CASES = [
@@ -235,6 +284,16 @@ EN_CASES = [
     ("The Kyiv Independent reported", []),
     ("a sumy kursk kyiv text in lower case", []),
     ("Moscow-appointed officials", []),
+    # towns and districts below region level
+    ("in the Burshtyn hromada", ["UA-26"]),
+    ("the Bila Tserkva and Brovary districts", ["UA-32", "UA-32"]),
+    ("the Boryspil district", ["UA-32"]),
+    ("in Novocherkassk and Volgodonsk", ["RU-ROS", "RU-ROS"]),
+    ("in Salavat", ["RU-BA"]),
+    ("the Dniprovskyi district", []),
+    ("the Dniprovskyi district of Kherson", ["UA-65", "UA-65"]),
+    ("the Central and Leninsky districts", []),
+    ("Anna. Gay. Bor. Dno.", []),
 ]
 
 
@@ -301,6 +360,38 @@ def test_prep_names() -> None:
     assert isos("Атака на Саратов и Энгельс") == ["RU-SAR", "RU-SAR"]
     assert isos("Энгельс писал") == []
     assert isos("во Владимире") == ["RU-VLA"]
+
+
+def test_orel_bird_and_city() -> None:
+    assert isos("Орел") == ["RU-ORL"]
+    assert isos("орел и сокол") == []
+    assert isos("в Орле") == ["RU-ORL"]
+
+
+def test_shared_district_needs_its_city() -> None:
+    # every name of a shared city-district row names no region on its own, in any language
+    with (resources.files("tocsin.data") / "places.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if "ctx" in r["flags"].split("|")]
+    assert len(rows) >= 30
+    for row in rows:
+        for col in ("ru", "uk", "en"):
+            if row[col]:
+                assert places(f"в {row[col]}") == [], row[col]
+
+
+def test_places_csv_rows_well_formed() -> None:
+    with (resources.files("tocsin.data") / "places.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    seen = set()
+    for row in rows:
+        assert set(filter(None, row["flags"].split("|"))) <= {"prep", "ctx"}, row
+        key = (row["kind"], row["ru"], row["uk"], row["en"])
+        assert key not in seen, row
+        seen.add(key)
+        if "ctx" in row["flags"]:
+            assert row["kind"] == "district", row
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("city") > 1300 and kinds.count("district") > 800
 
 
 def test_region_lookup() -> None:

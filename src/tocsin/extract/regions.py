@@ -67,6 +67,7 @@ class _Entry:
     name: str
     cap: bool = True  # needs a capitalised token in the original text
     prep: bool = False  # counts only after a preposition / conjunction
+    ctx: bool = False  # a city-district name shared by several cities: needs its city in the sentence
 
 
 _CITY_REGIONS = frozenset({"RU-MOW", "RU-SPE", "UA-30", "UA-40"})
@@ -155,11 +156,31 @@ _DISTRICT_HEADS_UK = [
     ("селищна", "громада"), ("сільська", "громада"), ("міська", "територіальна", "громада"),
     ("селищна", "територіальна", "громада"), ("сільська", "територіальна", "громада"),
 ]  # fmt: skip
+# Facilities named after their town ("Салаватский нефтехимический комплекс", "Туапсинский НПЗ"):
+# the town's adjective with one of these heads stands for the town (never "вокзал": Moscow's "Курский
+# вокзал" is not in Kursk).
+_FACILITY_HEADS_RU = [
+    ("нпз",), ("нефтеперерабатывающий", "завод"), ("нефтехимический", "комплекс"),
+    ("нефтехимический", "завод"), ("химический", "завод"), ("завод",), ("комбинат",), ("нефтебаза",),
+    ("тэц",), ("грэс",), ("аэродром",), ("аэропорт",), ("морской", "порт"), ("порт",),
+]  # fmt: skip
+_FACILITY_HEADS_UK = [
+    ("нпз",), ("нафтопереробний", "завод"), ("нафтохімічний", "комплекс"), ("завод",), ("комбінат",),
+    ("нафтобаза",), ("тец",), ("тес",), ("аеродром",), ("аеропорт",), ("морський", "порт"), ("порт",),
+]  # fmt: skip
 _DISTRICT_HEADS_EN = [
     ("district",), ("districts",), ("raion",), ("raions",), ("municipal", "district"),
     ("urban", "district"), ("city", "district"), ("municipal", "okrug"), ("hromada",),
     ("community",), ("communities",), ("municipality",),
 ]  # fmt: skip
+
+# Head nouns keep their dictionary paradigm (plurals: "областями"); place names use the suffix rules.
+_HEAD_WORDS = frozenset(
+    w
+    for table in (_REGION_HEADS_RU, _REGION_HEADS_UK, _DISTRICT_HEADS_RU, _DISTRICT_HEADS_UK)
+    for base in table
+    for w in base
+)
 
 # Phrases that look like places but are not ("Moscow time").
 _BLOCKED = [
@@ -177,6 +198,32 @@ _RU_ADJ_SUFFIXES = (
     *(s + e for s in ("ск", "цк", "н", "в") for e in ("ий", "ой", "ое", "ая", "ие", "ый", "ые")),
     *("ний", "нее", "няя", "ние"),
 )
+# Endings whose paradigm the suffix rules give in full: no dictionary look-up needed (load time).
+_REGULAR_ADJ = (
+    "ский", "цкий", "ской", "ская", "цкая", "ское", "цкое", "ський", "цький", "зький", "ська", "цька", "зька",
+    "ське", "цьке",
+)  # fmt: skip
+_REGULAR_NOUN = {
+    "ru": (
+        "ск",
+        "цк",
+        "ка",
+        "щина",
+        "чина",
+        "ово",
+        "ево",
+        "ёво",
+        "ино",
+        "ов",
+        "ев",
+        "ёв",
+        "ин",
+        "род",
+        "град",
+        "ь",
+    ),
+    "uk": ("ськ", "цьк", "ка", "щина", "чина", "ово", "ево", "іно", "ів", "їв", "род", "град", "ь"),
+}
 _FIXED_PREFIXES = frozenset(
     {"санкт", "усть", "улан", "ханты", "ханти", "йошкар", "нарьян", "нар'ян", "наро", "горно", "южно",
      "ивано", "івано", "орехово", "орєхово", "кабардино", "карачаево", "карачаєво", "ямало", "камень",
@@ -239,7 +286,7 @@ def _adj_forms(word: str, lang: str, gendered: bool = False) -> set[str]:
     область" / "Смоленский регион"), plus pymorphy3's paradigm without comparatives.
     """
     out = {word}
-    if not gendered:
+    if not gendered and not word.endswith(_REGULAR_ADJ):
         for parse in analyzer(lang).parse(word):
             if parse.tag.POS == "ADJF" and normalize(parse.word) == word:
                 out.update(
@@ -328,6 +375,9 @@ def _noun_rules(word: str, lang: str) -> set[str]:
         if last in _CONSONANTS:
             for s in _uk_alternants(word):
                 out.update(s + e for e in ("а", "у", "ом", "і", "ові", "ем", "ю", "я", "еві"))
+        elif word.endswith("ець") and len(word) > 5:  # Кременець → Кременця (fleeting vowel)
+            s = word[:-3] + "ц"
+            out.update(s + e for e in ("я", "ю", "ем", "і", "еві"))
         elif last == "ь":
             for s in _uk_alternants(word[:-1]):
                 out.update(s + e for e in ("я", "ю", "ем", "і", "еві", "ею"))
@@ -359,6 +409,8 @@ def _noun_rules(word: str, lang: str) -> set[str]:
 def _noun_forms(word: str, lang: str, same_number: bool = True) -> set[str]:
     out = _noun_rules(word, lang)
     if not re.fullmatch(r"[а-яіїєґ']+", word):
+        return out
+    if word.endswith(_REGULAR_NOUN[lang]) and word not in _HEAD_WORDS:
         return out
     for parse in analyzer(lang).parse(word):
         if parse.tag.POS != "NOUN":
@@ -458,7 +510,11 @@ class _Gazetteer:
         self.mod_first: dict[str, int] = {}
         self.heads: dict[tuple, tuple[str, bool]] = {}  # -> (class, plural)
         self.head_first: dict[str, int] = {}
+        self._district_bases: list[tuple[str, str, tuple[str, ...], str, bool]] = []
         self._build()
+        del self._district_bases
+        # the first word of any name: one set look-up rejects most tokens of a text (hot path)
+        self.first: frozenset[str] = frozenset(self.phrase_first) | frozenset(self.mod_first)
 
     # -- helpers
     def _add_phrase(self, key: tuple, entry: _Entry) -> None:
@@ -472,10 +528,12 @@ class _Gazetteer:
             self.phrases[key] = _Entry(
                 isos, old.kind, old.name, old.cap and entry.cap, old.prep and entry.prep
             )
-        self.phrase_first[key[0]] = max(self.phrase_first.get(key[0], 0), len(key))
+        if len(key) > self.phrase_first.get(key[0], 0):
+            self.phrase_first[key[0]] = len(key)
 
     def _add_mod_first(self, key: tuple) -> None:
-        self.mod_first[key[0]] = max(self.mod_first.get(key[0], 0), len(key))
+        if len(key) > self.mod_first.get(key[0], 0):
+            self.mod_first[key[0]] = len(key)
 
     def _add_head(self, key: tuple, cls: str, plural: bool) -> None:
         self.heads.setdefault(key, (cls, plural))
@@ -501,6 +559,8 @@ class _Gazetteer:
             (_DISTRICT_HEADS_RU, "ru"),
             (_DISTRICT_HEADS_UK, "uk"),
             (_DISTRICT_HEADS_EN, "en"),
+            (_FACILITY_HEADS_RU, "ru"),
+            (_FACILITY_HEADS_UK, "uk"),
         ):
             for base in heads:
                 mask = tuple(k < len(base) - 1 for k in range(len(base)))
@@ -525,7 +585,7 @@ class _Gazetteer:
         return _phrase_forms(mod, lang, tuple(True for _ in mod), gendered=False)
 
     def _add_name(self, name: str, lang_hint: str | None, isos: tuple[str, ...], kind: str, en: str,
-                  prep: bool = False) -> None:  # fmt: skip
+                  prep: bool = False, ctx: bool = False) -> None:  # fmt: skip
         if not name.strip():
             return
         for lang in _name_langs(name, lang_hint):
@@ -537,15 +597,19 @@ class _Gazetteer:
                 split = self._split_head(toks, lang, district)
                 if split is not None and kind != "city":
                     mod, cls = split
+                    if district and len(mod) == 1 and not ctx:
+                        self._district_bases.append((mod[0], lang, isos, en, prep))
+                    fresh = _Entry(isos, "district", en, ctx=ctx)
                     for key in self._mod_keys(mod, lang):
                         if district:
                             old = self.district_mods.get(key)
-                            merged = (
-                                isos
-                                if old is None
-                                else old.isos + tuple(i for i in isos if i not in old.isos)
-                            )
-                            self.district_mods[key] = _Entry(merged, "district", old.name if old else en)
+                            if old is None:
+                                self.district_mods[key] = fresh
+                            elif old is not fresh:
+                                merged = old.isos + tuple(i for i in isos if i not in old.isos)
+                                if merged != old.isos or (ctx and not old.ctx):
+                                    self.district_mods[key] = _Entry(merged, "district", old.name,
+                                                                     ctx=ctx or old.ctx)  # fmt: skip
                         else:
                             lst = self.region_mods.setdefault(key, [])
                             for iso in isos:
@@ -579,16 +643,160 @@ class _Gazetteer:
                     # "город Москва", "місто Київ" are cities; other alternates keep the row's kind.
                     k = "region" if kind == "city" and _split_head(alt) else kind
                     self._add_name(alt, lang, (iso,), k, en)
+        towns: list[tuple[str, str, tuple[str, ...], str, bool]] = []
         with (pkg / "places.csv").open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 kind = row["kind"].strip()
                 isos = tuple(_split(row["iso"]))
                 en = row["en"].strip()
-                prep = "prep" in row.get("flags", "")
+                flags = set(_split(row.get("flags")))
+                prep, ctx = "prep" in flags, "ctx" in flags
                 for col, lang in (("ru", "ru"), ("uk", "uk"), ("en", "en")):
-                    self._add_name(row[col], lang, isos, kind, en, prep)
+                    self._add_name(row[col], lang, isos, kind, en, prep, ctx)
                 for alt in _split(row["alt"]):
-                    self._add_name(alt, None, isos, kind, en, prep)
+                    self._add_name(alt, None, isos, kind, en, prep, ctx)
+                if kind == "city":
+                    for col, lang in (("ru", "ru"), ("uk", "uk"), ("en", "en")):
+                        if row[col].strip():
+                            towns.append((row[col].strip(), lang, isos, en, prep))
+        self._derive(towns)
+
+    def _derive(self, towns: list[tuple[str, str, tuple[str, ...], str, bool]]) -> None:
+        """Rule-made names from the rows: "<town adjective> громада / район / городской округ / НПЗ"
+        ("Бурштинська громада", "Салаватский НПЗ") and the colloquial "-щина" of a town or district
+        ("Бурштинщина", "Шебекинщина"). Written names always win over rule-made ones."""
+        bases = list(self._district_bases)
+        for name, lang, isos, en, prep in towns:
+            if lang == "en":  # "the Burshtyn hromada", "Bila Tserkva and Brovary districts"
+                key = _toks(name)
+                if key and key not in self.district_mods and key not in self.region_mods:
+                    self.district_mods[key] = _Entry(isos, "district", en)
+                    self._add_mod_first(key)
+                continue
+            adj = _town_adjective(name, lang)
+            if adj is None or adj in _ADJ_STOP:
+                continue
+            bases.append((adj, lang, isos, en, prep))
+            entry = _Entry(isos, "district", en)
+            for key in _adj_forms(adj, lang):
+                k = (key,)
+                if k not in self.district_mods and k not in self.region_mods:
+                    self.district_mods[k] = entry
+                    self._add_mod_first(k)
+        for adj, lang, isos, en, shared in bases:
+            if len(isos) != 1 or (lang == "uk" and not isos[0].startswith("UA")):
+                continue  # Ukrainian "-щина" names are of Ukrainian places ("Сіверщина" is Chernihiv's)
+            entry = _Entry(isos, "district", en)
+            for region in _shchyna(adj, lang):
+                if region in _ADJ_STOP:
+                    continue
+                # a town that is also a common word or surname: its "-щина" only when that is no word
+                # of its own ("Бурштинщина" yes, "Пугачёвщина" no)
+                if shared and (analyzer("ru").word_is_known(region) or analyzer("uk").word_is_known(region)):
+                    continue
+                for key in _noun_rules(region, lang):
+                    if (key,) not in self.phrases:
+                        self._add_phrase((key,), entry)
+
+
+# Rule-made adjectives / "-щина" names that are ordinary words ("Українка" → "український").
+_ADJ_STOP = frozenset(
+    {
+        "український", "украинский", "новий", "новый", "русский", "российский", "російський", "южный",
+        "південний", "северный", "північний", "центральный", "центральний", "западный", "західний",
+        "восточный", "східний", "советский", "радянський", "московский", "московський", "київський",
+        "киевский", "дедовщина", "военщина", "деревенщина", "казенщина", "уголовщина", "мирний", "мирный",
+        "светлый", "свободный", "слов'янський", "славянский", "подільщина", "подольщина", "сіверщина",
+        "северщина", "слобожанщина", "холмщина", "корсунщина", "братчина", "тарасівщина", "волинщина",
+        "поліщина",
+    }
+)  # fmt: skip
+
+
+def _town_adjective(name: str, lang: str) -> str | None:
+    """The relative adjective of a one-word town name by suffix rules ("Бурштин" → "бурштинський",
+    "Салават" → "салаватский", "Шебекино" → "шебекинский"); None where no rule fits."""
+    toks = _toks(name)
+    if len(toks) != 1 or len(toks[0]) < 4:
+        return None
+    w = toks[0]
+    if w.endswith(("ий", "ый", "ій", "ой") if lang == "ru" else ("ий", "ій")):
+        return w  # the name is an adjective itself: "Кропивницький", "Каменск-Шахтинский"
+    if "-" in w:
+        return None
+    if lang == "ru":
+        if w.endswith(("ск", "цк")):
+            return w + "ий"
+        if w.endswith(("ское", "цкое")):
+            return w[:-2] + "ий"
+        if w.endswith(("ое", "ее", "ая", "яя")):
+            return None
+        if w.endswith("ка"):
+            return w[:-2] + "ский"
+        if w.endswith(("ы", "и")):
+            return w[:-1] + "инский"
+        if w.endswith(("о", "е", "а", "я", "ь")):
+            return w[:-1] + "ский"
+        if w[-1] == "с":
+            return w + "кий"
+        return w + "ский" if w[-1] in _CONSONANTS else None
+    if w.endswith(("ськ", "цьк")):
+        return w + "ий"
+    if w.endswith(("ське", "цьке")):
+        return w[:-1] + "ий"
+    if w.endswith(("ове", "еве", "ево", "ово")):
+        return w[:-3] + "івський"
+    if w.endswith("єве"):
+        return w[:-3] + "ївський"
+    if w.endswith(("ине", "іно", "ино")):
+        return w[:-1] + "ський"
+    if w.endswith(("е", "є")):
+        return None
+    if w.endswith("ка"):
+        return w[:-2] + "ський"
+    if w.endswith("лля"):  # Миропілля → миропільський
+        return w[:-3] + "льський"
+    if w.endswith("жжя"):  # Запоріжжя → запорізький
+        return w[:-3] + "зький"
+    if w.endswith("'я"):  # Міжгір'я → міжгірський
+        return w[:-2] + "ський"
+    if w.endswith("ця"):
+        return w[:-1] + "ький"
+    if w.endswith("ія"):
+        return w[:-1] + "йський"
+    if w.endswith("ки"):
+        return w[:-1] + "івський"
+    if w.endswith(("и", "і")):
+        return w[:-1] + ("ький" if w[-2] in "сц" else "ський")
+    if w.endswith("ець"):
+        return w[:-1] + "ький"
+    if w.endswith("нь"):
+        return w[:-1] + "ський"
+    if w.endswith(("а", "о")):
+        return w[:-1] + "ський"
+    if w.endswith("ь"):
+        return w + "ський"
+    if w[-1] == "к":
+        return w[:-1] + "цький"
+    return w + "ський" if w[-1] in _CONSONANTS else None
+
+
+def _shchyna(adj: str, lang: str) -> list[str]:
+    """The colloquial area name of a relative adjective: "бурштинський" → "бурштинщина",
+    "кременчуцький" → "кременчуччина", "белгородский" → "белгородщина" / "белгородчина"."""
+    if "-" in adj:
+        return []
+    if lang == "uk":
+        for suffix, repl in (("цький", "ччина"), ("зький", "жчина"), ("ський", "щина")):
+            if adj.endswith(suffix) and len(adj) - len(suffix) >= 3:
+                return [adj[: -len(suffix)] + repl]
+        return []
+    if adj.endswith("цкий") and len(adj) > 7:
+        return [adj[:-4] + "тчина"]
+    if adj.endswith("ский") and len(adj) > 7:
+        stem = adj[:-4]
+        return [stem + "щина", stem + "чина"] if stem[-1] in "дт" else [stem + "щина"]
+    return []
 
 
 def _split(cell: str | None) -> list[str]:
@@ -755,12 +963,17 @@ def find_places(text: Text, lang: str | None = None) -> list[Place]:
     toks = text.tokens
     n = len(toks)
     out: list[Place] = []
+    shared: set[int] = set()  # ids of city-district places whose name several cities share
     i = 0
     no_head_until = 0  # a chain already scanned from an earlier token ends without a head up to here
+    first, phrase_first, mod_first = g.first, g.phrase_first, g.mod_first
     while i < n:
         tok = toks[i].norm
-        plen, entry = _phrase_at(g, text, i) if tok in g.phrase_first else (0, None)
-        if tok in g.mod_first:
+        if tok not in first:
+            i += 1
+            continue
+        plen, entry = _phrase_at(g, text, i) if tok in phrase_first else (0, None)
+        if tok in mod_first:
             if i < no_head_until:
                 ln = _mod_at(g, text, i)
                 elems, head_end, cls, plural = ([(i, i + ln)] if ln else []), 0, "", False
@@ -773,7 +986,7 @@ def find_places(text: Text, lang: str | None = None) -> list[Place]:
             if head_end and latin and len(elems) > 1 and not plural:
                 head_end = 0  # "Kyiv and Kyiv region": only the last stem takes a singular head
             if head_end and head_end > i + plen:
-                places = _chain_places(g, text, elems, head_end, cls)
+                places = _chain_places(g, text, elems, head_end, cls, shared)
                 out.extend(places)
                 i = head_end
                 continue
@@ -797,7 +1010,53 @@ def find_places(text: Text, lang: str | None = None) -> list[Place]:
             i += plen
             continue
         i += 1
+    if shared:
+        out = _resolve_shared(text, out, shared)
     return _disambiguate(out)
+
+
+_ABBREV = frozenset(
+    {"обл", "г", "м", "р", "н", "с", "смт", "пгт", "ул", "вул", "пос", "им", "ім", "св", "st"}
+)
+_SENT_END = re.compile(r"[.!?…]+(?=\s)|\n")
+
+
+def _same_sentence(raw: str, a: int, b: int) -> bool:
+    """No sentence boundary in ``raw[a:b]`` (a full stop after an abbreviation such as "обл." is none)."""
+    for m in _SENT_END.finditer(raw, a, b):
+        if m.group() != ".":
+            return False
+        k = m.start()
+        while k > 0 and raw[k - 1].isalpha():
+            k -= 1
+        word = raw[k : m.start()]
+        if word not in _ABBREV and normalize(word) not in _ABBREV and len(word) > 1:
+            return False
+    return True
+
+
+def _resolve_shared(text: Text, places: list[Place], shared: set[int]) -> list[Place]:
+    """A city-district name several cities share ("Дніпровський район": Kyiv, Kherson, Zaporizhzhia…)
+    takes the region of its city (or region) named in the same sentence; alone it names no region."""
+    anchors = [p for p in places if id(p) not in shared and p.iso]
+    out = []
+    for p in places:
+        if id(p) not in shared:
+            out.append(p)
+            continue
+        cands = p.candidates or ((p.iso,) if p.iso else ())
+        best: Place | None = None
+        for q in anchors:
+            if q.iso not in cands:
+                continue
+            lo, hi = (q.end, p.start) if q.end <= p.start else (p.end, q.start)
+            if not _same_sentence(text.raw, lo, hi):
+                continue
+            if best is None or abs(q.start - p.start) < abs(best.start - p.start):
+                best = q
+        if best is not None:
+            out.append(Place(best.iso, p.start, p.end, p.kind, p.name, (), p.tok_start, p.tok_end))
+    return out
 
 
 def _city_and_region(g: _Gazetteer, text: Text, j: int, isos: tuple[str, ...]) -> Place | None:
@@ -820,7 +1079,7 @@ def _city_and_region(g: _Gazetteer, text: Text, j: int, isos: tuple[str, ...]) -
 
 
 def _chain_places(
-    g: _Gazetteer, text: Text, elems: list[tuple[int, int]], head_end: int, cls: str
+    g: _Gazetteer, text: Text, elems: list[tuple[int, int]], head_end: int, cls: str, shared: set[int]
 ) -> list[Place]:
     toks = text.tokens
     out: list[Place] = []
@@ -830,7 +1089,10 @@ def _chain_places(
         if cls == "district":
             entry = g.district_mods.get(key)
             if entry is not None:
-                out.append(_mk(g, text, a, end, entry.isos, "district", entry.name))
+                place = _mk(g, text, a, end, entry.isos, "district", entry.name)
+                if entry.ctx:
+                    shared.add(id(place))
+                out.append(place)
         else:
             isos = _region_entries(g, key, cls)
             kind = "region"
