@@ -102,9 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
         f"of more than {PROGRESS_MIN_LINES} lines when stderr is a terminal)",
     )
     ex.set_defaults(func=_cmd_extract)
+    from tocsin.export_cli import register as register_export
+    from tocsin.serve import register as register_serve
     from tocsin.store.cli import register as register_db
 
     register_db(sub)
+    from tocsin.ingest_cli import register as register_ingest
+
+    register_ingest(sub)
+    register_export(sub)
+    register_serve(sub)
     return parser
 
 

@@ -34,6 +34,39 @@ class Settings:
             "directory. Production: postgresql+psycopg://user@host:5432/dbname.",
         ),
     )
+    tile_url: str = field(
+        default="",
+        metadata=_env(
+            "TOCSIN_TILE_URL",
+            "Map tile URL template for the public map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png "
+            "(only with the tile operator's permission). Default: none — the map shows region markers "
+            "without a background, and no request leaves the site.",
+        ),
+    )
+    tile_attribution: str = field(
+        default="",
+        metadata=_env(
+            "TOCSIN_TILE_ATTRIBUTION",
+            "Plain-text attribution shown with the tiles, e.g. '© OpenStreetMap contributors'. Required by "
+            "most tile operators; when TOCSIN_TILE_URL is an openstreetmap.org URL and this is empty, the "
+            "OpenStreetMap attribution is used.",
+        ),
+    )
+    default_lang: str = field(
+        default="en",
+        metadata=_env(
+            "TOCSIN_DEFAULT_LANG",
+            "Language of the public pages when neither ?lang=, the language cookie nor the browser's "
+            "Accept-Language picks one of ru, uk, en.",
+        ),
+    )
+    max_body_bytes: int = field(
+        default=1_048_576,
+        metadata=_env(
+            "TOCSIN_MAX_BODY_BYTES",
+            "Largest request body the web app accepts, in bytes; bigger requests get 413.",
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

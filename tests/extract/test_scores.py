@@ -45,7 +45,8 @@ def test_labelled_set_accuracy(name, tmp_path):
     with pred.open("w", encoding="utf-8") as out:
         for row in rows:
             claim = extract(row["text"], lang=row.get("lang"), published=row.get("published"))
-            out.write(json.dumps({"id": row["id"], "extraction": claim.to_contract()}, ensure_ascii=False) + "\n")
+            line = json.dumps({"id": row["id"], "extraction": claim.to_contract()}, ensure_ascii=False)
+            out.write(line + "\n")
     gold = {row["id"]: row for row in rows}
     preds = {json.loads(line)["id"]: json.loads(line)["extraction"] for line in pred.read_text().splitlines()}
     fields: dict[str, list[bool]] = {}

@@ -61,7 +61,8 @@ def test_settings_from_env():
         "postgresql+psycopg://x@y/z"
     )
     assert Settings.from_env({"TOCSIN_DATABASE_URL": "  "}).database_url == DEFAULT_DATABASE_URL
-    assert [env for env, _default, _doc in Settings.describe()] == ["TOCSIN_DATABASE_URL"]
+    described = [env for env, _default, _doc in Settings.describe()]
+    assert "TOCSIN_DATABASE_URL" in described and all(env.startswith("TOCSIN_") for env in described)
     with pytest.raises(AttributeError):
         Settings().database_url = "x"  # type: ignore[misc]
     assert _convert("TOCSIN_X", "yes", bool) is True and _convert("TOCSIN_X", "5", int) == 5
