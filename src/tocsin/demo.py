@@ -89,7 +89,7 @@ SOURCES: dict[str, DemoSource] = {
 class DemoRegion:
     iso: str
     gen: str  # "над территорией {gen}" (ru genitive)
-    ins: str  # "над {ins}" (ru instrumental) / uk locative for UA regions
+    ins: str  # ru: "над {ins}" (instrumental); uk: the place with its preposition ("на Одещині", "у Києві")
     en: str
     source: str | None  # the regional source's key
     activity: Callable[[float], float]  # probability of an active night at progress t ∈ [0, 1]
@@ -144,13 +144,19 @@ RU_REGIONS = (
     ),
 )
 UA_REGIONS = (
-    DemoRegion("UA-63", "Харківщини", "Харківщині", "Kharkiv Oblast", "ova-63", lambda t: 0.7, 12),
-    DemoRegion("UA-51", "Одещини", "Одещині", "Odesa Oblast", "ova-51", lambda t: 0.5, 15),
+    DemoRegion("UA-63", "Харківщини", "на Харківщині", "Kharkiv Oblast", "ova-63", lambda t: 0.7, 12),
+    DemoRegion("UA-51", "Одещини", "на Одещині", "Odesa Oblast", "ova-51", lambda t: 0.5, 15),
     DemoRegion(
-        "UA-12", "Дніпропетровщини", "Дніпропетровщині", "Dnipropetrovsk Oblast", "ova-12", lambda t: 0.55, 10
+        "UA-12",
+        "Дніпропетровщини",
+        "на Дніпропетровщині",
+        "Dnipropetrovsk Oblast",
+        "ova-12",
+        lambda t: 0.55,
+        10,
     ),
-    DemoRegion("UA-30", "Києва", "Києві", "Kyiv", "kmva-30", lambda t: 0.35, 8),
-    DemoRegion("UA-32", "Київщини", "Київщині", "Kyiv Oblast", "ova-32", lambda t: 0.4, 10),
+    DemoRegion("UA-30", "Києва", "у Києві", "Kyiv", "kmva-30", lambda t: 0.35, 8),
+    DemoRegion("UA-32", "Київщини", "на Київщині", "Kyiv Oblast", "ova-32", lambda t: 0.4, 10),
 )
 REGIONS = {r.iso: r for r in (*RU_REGIONS, *UA_REGIONS)}
 TREND_REGION = "RU-SMO"
@@ -411,8 +417,8 @@ def _ova_night(
     if figure is None:
         opening = rng.choice(
             [
-                f"Вночі ворог атакував ударними БпЛА об'єкти на {region.ins}.",
-                f"Вночі на {region.ins} лунали вибухи: ворог атакував ударними дронами.",
+                f"Вночі ворог атакував ударними БпЛА об'єкти {region.ins}.",
+                f"Вночі {region.ins} лунали вибухи: ворог атакував ударними дронами.",
             ]
         )
         expect["kind"] = "attack_no_outcome"
@@ -421,8 +427,8 @@ def _ova_night(
         drones = plural(figure, "ворожий БпЛА", "ворожі БпЛА", "ворожих БпЛА")
         opening = rng.choice(
             [
-                f"Вночі над {region.ins} сили ППО знищили {n_text} {drones}.",
-                f"Протягом ночі на {region.ins} збито {n_text} {drones}.",
+                f"Вночі {region.ins} сили ППО знищили {n_text} {drones}.",
+                f"Протягом ночі {region.ins} збито {n_text} {drones}.",
             ]
         )
         expect["kind"] = "interception"
@@ -465,15 +471,15 @@ def _ova_night(
 def _alert_uk(rng: random.Random, region: DemoRegion) -> str:
     return rng.choice(
         [
-            f"Повітряна тривога на {region.ins}. Загроза застосування ударних БпЛА. Пройдіть в укриття!",
-            f"Увага! На {region.ins} оголошено повітряну тривогу. Залишайтеся в укриттях.",
+            f"Повітряна тривога {region.ins}. Загроза застосування ударних БпЛА. Пройдіть в укриття!",
+            f"Увага! Повітряну тривогу оголошено {region.ins}. Залишайтеся в укриттях.",
         ]
     )
 
 
 def _clear_uk(rng: random.Random, region: DemoRegion) -> str:
     return rng.choice(
-        [f"Відбій повітряної тривоги на {region.ins}.", f"На {region.ins} відбій тривоги. Будьте уважні."]
+        [f"Відбій повітряної тривоги {region.ins}.", f"Відбій тривоги {region.ins}. Будьте уважні."]
     )
 
 

@@ -206,6 +206,8 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incident_iso_window_start", "iso", "window_start"),
         Index("ix_incident_key", "key"),
+        Index("ix_incident_window_start_id", "window_start", "id"),  # newest-first list (0002)
+        Index("ix_incident_updated_at_id", "updated_at", "id"),  # change feed (0002)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
