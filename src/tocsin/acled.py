@@ -25,11 +25,11 @@ import csv
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.domain import AUTHORITY_RANK, Authority, Kind
-from tocsin.exports import csv_cell, region_centroids, region_names
+from tocsin.exports import csv_cell, incident_pages, region_centroids, region_names
 from tocsin.merge import CITY_REGIONS, local_zone
 from tocsin.store.models import ClaimRow, Incident, IncidentClaim, Message, Source
 
@@ -57,7 +57,6 @@ SCALE = {
     Authority.MEDIA: "National",
     Authority.OTHER: "Other",
 }
-PAGE = 500
 _NOTE_FIELDS = (
     ("destroyed", "destroyed over the region"),
     ("total_destroyed", "destroyed in total (the statement's own total)"),
@@ -88,32 +87,6 @@ def is_event(inc: Incident) -> bool:
         isinstance(value(n), int) and not isinstance(value(n), bool) and value(n) > 0
         for n in ("killed", "injured")
     ) or any(value(n) is True for n in ("infrastructure_damage", "debris_fell", "fire"))
-
-
-def _pages(session: Session, since: datetime | None, region: str | None):
-    stmt = select(Incident).where(Incident.deleted_at.is_(None))
-    if since is not None:
-        stmt = stmt.where(Incident.window_end >= since)
-    if region is not None:
-        stmt = stmt.where(Incident.iso == region)
-    stmt = stmt.order_by(Incident.window_start, Incident.id).limit(PAGE)
-    last: tuple[datetime, int] | None = None
-    while True:
-        page_stmt = stmt
-        if last is not None:
-            page_stmt = stmt.where(
-                or_(
-                    Incident.window_start > last[0],
-                    and_(Incident.window_start == last[0], Incident.id > last[1]),
-                )
-            )
-        page = list(session.scalars(page_stmt))
-        if not page:
-            return
-        yield page
-        if len(page) < PAGE:
-            return
-        last = (page[-1].window_start, page[-1].id)
 
 
 def _sources(session: Session, ids: list[int]) -> dict[int, list[tuple[str, Authority]]]:
@@ -202,7 +175,7 @@ def write_acled(
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     n = 0
-    for page in _pages(session, since, region):
+    for page in incident_pages(session, since, region):
         events = [inc for inc in page if is_event(inc)]
         if not events:
             continue

@@ -207,7 +207,8 @@ def _check(fmt: str, allowed: tuple[str, ...], what: str) -> None:
 # ----------------------------------------------------------------------------------------- incidents
 
 
-def _incident_pages(session: Session, since: datetime | None, region: str | None) -> Iterator[list[Incident]]:
+def incident_pages(session: Session, since: datetime | None, region: str | None) -> Iterator[list[Incident]]:
+    """Live incidents oldest first, in keyset pages (the exports and the ACLED writer stream these)."""
     stmt = select(Incident).where(Incident.deleted_at.is_(None))
     if since is not None:
         stmt = stmt.where(Incident.window_end >= since)
@@ -300,7 +301,7 @@ def export_incidents(
     if since is not None and (since.tzinfo is None or since.utcoffset() is None):
         raise ExportError("since must be timezone-aware")
     writer = _Writer(fmt, out, INCIDENT_COLUMNS)
-    for page in _incident_pages(session, since, region):
+    for page in incident_pages(session, since, region):
         sources = _sources_of(session, [inc.id for inc in page])
         for inc in page:
             writer.row(incident_row(inc, sources.get(inc.id, [])), _geometry(inc.iso))
