@@ -39,6 +39,7 @@ from tocsin.store.models import (
     Message,
     MessageVersion,
     Source,
+    claim_version_join,
 )
 
 PAGE = 500
@@ -318,10 +319,7 @@ def _claim_pages(session: Session) -> Iterator[list[tuple[Any, ...]]]:
         .join(Source, Source.id == Message.source_id)
         .join(
             MessageVersion,
-            and_(
-                MessageVersion.message_id == ClaimRow.message_id,
-                MessageVersion.version == ClaimRow.message_version,
-            ),
+            claim_version_join(),
         )
         .where(ClaimRow.superseded.is_(False))
         .order_by(ClaimRow.id)

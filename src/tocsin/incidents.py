@@ -77,6 +77,7 @@ from tocsin.store.models import (
     Message,
     MessageVersion,
     Source,
+    claim_version_join,
     utcnow,
 )
 
@@ -157,10 +158,7 @@ _LOAD = (
     .join(Source, Source.id == Message.source_id)
     .join(
         MessageVersion,
-        and_(
-            MessageVersion.message_id == ClaimRow.message_id,
-            MessageVersion.version == ClaimRow.message_version,
-        ),
+        claim_version_join(),
     )
 )
 

@@ -49,6 +49,7 @@ from tocsin.store.models import (
     RegionStatus,
     RegionStatusValue,
     Source,
+    claim_version_join,
 )
 
 DEFAULT_LIMIT = 100
@@ -364,10 +365,7 @@ def incident_claims(session: Session, incident: Incident) -> list[dict[str, Any]
         .join(Source, Source.id == Message.source_id)
         .join(
             MessageVersion,
-            and_(
-                MessageVersion.message_id == ClaimRow.message_id,
-                MessageVersion.version == ClaimRow.message_version,
-            ),
+            claim_version_join(),
         )
         .where(IncidentClaim.incident_id == incident.id)
         .order_by(Message.published_at, ClaimRow.id)
@@ -484,10 +482,7 @@ def list_claims(
         .join(Source, Source.id == Message.source_id)
         .join(
             MessageVersion,
-            and_(
-                MessageVersion.message_id == ClaimRow.message_id,
-                MessageVersion.version == ClaimRow.message_version,
-            ),
+            claim_version_join(),
         )
     )
     if not include_superseded:

@@ -27,7 +27,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.domain import Kind, Weapon
@@ -40,6 +40,7 @@ from tocsin.store.models import (
     MessageVersion,
     RegionStatus,
     RegionStatusValue,
+    claim_version_join,
 )
 
 if TYPE_CHECKING:
@@ -61,10 +62,7 @@ _STATUS_CLAIMS = (
     .join(Message, Message.id == ClaimRow.message_id)
     .join(
         MessageVersion,
-        and_(
-            MessageVersion.message_id == ClaimRow.message_id,
-            MessageVersion.version == ClaimRow.message_version,
-        ),
+        claim_version_join(),
     )
     .where(
         ClaimRow.superseded.is_(False),
@@ -193,10 +191,7 @@ def refresh_statuses(session: Session, claim_ids: Collection[int]) -> RefreshRes
             .join(Message, Message.id == ClaimRow.message_id)
             .join(
                 MessageVersion,
-                and_(
-                    MessageVersion.message_id == ClaimRow.message_id,
-                    MessageVersion.version == ClaimRow.message_version,
-                ),
+                claim_version_join(),
             )
             .where(ClaimRow.id.in_(chunk))
         ):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -294,3 +295,10 @@ def _refuse_event_update(mapper: Any, connection: Any, target: Event) -> None:
 @event.listens_for(Event, "before_delete")
 def _refuse_event_delete(mapper: Any, connection: Any, target: Event) -> None:
     raise AppendOnlyError(f"Event {target.id} is append-only: it cannot be deleted")
+
+
+def claim_version_join():
+    """The join condition from a claim to the message version it was read from (its verbatim text)."""
+    return and_(
+        MessageVersion.message_id == ClaimRow.message_id, MessageVersion.version == ClaimRow.message_version
+    )
