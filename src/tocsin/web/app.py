@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from tocsin.settings import Settings
 from tocsin.store.engine import make_engine, make_sessionmaker
 from tocsin.web import errors
-from tocsin.web.routes import api, public
+from tocsin.web.routes import api, auth, ops, public, reports
 
 STATIC_DIR = Path(__file__).parent / "static"
 LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
@@ -67,7 +67,7 @@ def content_security_policy(settings: Settings) -> str:
 
 
 PERMISSIONS_POLICY = (
-    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "accelerometer=(), camera=(), geolocation=(self), gyroscope=(), magnetometer=(), microphone=(), "
     "payment=(), usb=(), interest-cohort=()"
 )
 
@@ -106,31 +106,37 @@ class BodyTooLarge(Exception):
     pass
 
 
+REPORT_UPLOAD_PATHS = ("/report", "/api/v1/reports")  # residents' reports may carry photos
+
+
 class BodySizeLimit:
-    """ASGI middleware: refuses request bodies over ``max_bytes`` with 413.
+    """ASGI middleware: refuses request bodies over ``max_bytes`` with 413 (over ``larger[path]`` for the
+    paths listed there, e.g. the report form with its photos).
 
     A ``Content-Length`` over the cap is refused before the app runs; a body without one (chunked) is read
     up to the cap first and refused as soon as it goes over, so the app never sees a partial body.
     """
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", "").rstrip("/") or "/", self.default_max)
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         length = headers.get(b"content-length")
         if length is not None:
             try:
-                too_big = int(length) > self.max_bytes
+                too_big = int(length) > max_bytes
             except ValueError:
                 await _error(send, 400, "bad_request", "Content-Length is not a number")
                 return
             if too_big:
-                await _error(send, 413, "payload_too_large", f"request body over {self.max_bytes} bytes")
+                await _error(send, 413, "payload_too_large", f"request body over {max_bytes} bytes")
                 return
             await self.app(scope, receive, send)
             return
@@ -145,8 +151,8 @@ class BodySizeLimit:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                await _error(send, 413, "payload_too_large", f"request body over {self.max_bytes} bytes")
+            if size > max_bytes:
+                await _error(send, 413, "payload_too_large", f"request body over {max_bytes} bytes")
                 return
             chunks.append(body)
             if not message.get("more_body", False):
@@ -205,11 +211,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     errors.install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(reports.api_router)
     public.install(app)
+    app.include_router(reports.router)
+    app.include_router(auth.router)
+    app.include_router(ops.router)
 
     app.mount("/static/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={path: settings.max_report_bytes for path in REPORT_UPLOAD_PATHS},
+    )
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
     return app

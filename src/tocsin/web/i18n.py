@@ -79,11 +79,31 @@ def catalog_path(lang: str):
     return resources.files("tocsin.web") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def catalog_paths(lang: str) -> list:
+    """Every catalog of ``lang``: ``tocsin.po`` (the public pages) first, then the others by name
+    (``ops.po``, ``reports.po`` …: one per area of the site, so each area's strings are kept together)."""
+    folder = resources.files("tocsin.web") / "locale" / lang / "LC_MESSAGES"
+    others = sorted(
+        (p for p in folder.iterdir() if p.name.endswith(".po") and p.name != f"{DOMAIN}.po"),
+        key=lambda p: p.name,
+    )
+    return [catalog_path(lang), *others]
+
+
 @cache
 def load_translations(lang: str) -> Translations:
-    """The compiled catalog of ``lang`` (cached). English has a catalog too (msgstr = msgid)."""
-    with catalog_path(lang).open("rb") as f:
-        catalog = read_po(f, locale=lang, domain=DOMAIN)
+    """The compiled catalogs of ``lang``, merged into one (cached). English has catalogs too (msgstr =
+    msgid)."""
+    catalog = None
+    for path in catalog_paths(lang):
+        with path.open("rb") as f:
+            part = read_po(f, locale=lang, domain=DOMAIN)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id and message.id not in catalog:
+                catalog[message.id] = message
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
     buf.seek(0)

@@ -118,6 +118,7 @@ NAV = (
     ("sources", "/sources", N_("Sources")),
     ("method", "/method", N_("Method")),
     ("open_data", "/open-data", N_("API / Open data")),
+    ("report", "/report", N_("Report debris")),
 )
 
 
