@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     register_ingest(sub)
     register_export(sub)
     register_serve(sub)
+    from tocsin.dispatch_cli import register as register_dispatch
+    from tocsin.user_cli import register as register_user
+
+    register_user(sub)
+    register_dispatch(sub)
     return parser
 
 

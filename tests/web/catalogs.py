@@ -2,7 +2,8 @@
 or update ``src/tocsin/web/locale/<lang>/LC_MESSAGES/<area>.po``.
 
 One catalog per area of the site (``AREAS``): ``tocsin.po`` for the public pages, ``reports.po`` for the
-residents' report form, ``ops.po`` for the operators' side. The app merges them at run time.
+residents' report form, ``ops.po`` for the operators' side, ``auth.po`` for signing in.
+The app merges them at run time.
 
     python tests/web/catalogs.py check            # every msgid translated in ru, uk, en; no stale entries
     python tests/web/catalogs.py update [AREA]    # add new msgids (empty msgstr), drop stale ones
@@ -32,7 +33,8 @@ JINJA_OPTIONS = {
 AREAS: dict[str, tuple[str, ...]] = {
     "tocsin": ("templates/*.html", "routes/public.py", "charts.py"),
     "reports": ("templates/report/*.html", "routes/reports.py"),
-    "ops": ("templates/ops/*.html", "routes/ops*.py", "routes/auth.py", "security.py"),
+    "ops": ("templates/ops/*.html", "routes/ops*.py"),
+    "auth": ("templates/auth/*.html", "routes/auth.py", "security.py"),
 }
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from tocsin.settings import Settings
 from tocsin.store.engine import make_engine, make_sessionmaker
 from tocsin.web import errors
-from tocsin.web.routes import api, auth, ops, public, reports
+from tocsin.web.routes import api, auth, ops, public, public_reports, reports
 
 STATIC_DIR = Path(__file__).parent / "static"
 LEAFLET_DIR = Path(xs_leaflet.BASE_DIR)
@@ -212,6 +212,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     errors.install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(reports.api_router)
+    app.include_router(public_reports.router)
     public.install(app)
     app.include_router(reports.router)
     app.include_router(auth.router)
