@@ -154,6 +154,14 @@ class Settings:
         ),
     )
     # ------------------------------------------------------------ operator accounts
+    ops_timezone: str = field(
+        default="UTC",
+        metadata=_env(
+            "TOCSIN_OPS_TIMEZONE",
+            "Time zone of the operators' pages and daily figures (an IANA name such as Europe/Moscow or "
+            "Europe/Kyiv).",
+        ),
+    )
     secure_cookies: bool = field(
         default=True,
         metadata=_env(

@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 
 from tocsin.settings import Settings
 from tocsin.store.engine import make_engine, make_sessionmaker
-from tocsin.web import errors
+from tocsin.web import errors, security
 from tocsin.web.routes import api, auth, ops, public, public_reports, reports
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.sessionmaker = make_sessionmaker(engine)
 
     errors.install_error_handlers(app)
+    security.install(app)
     app.include_router(api.router)
     app.include_router(reports.api_router)
     app.include_router(public_reports.router)

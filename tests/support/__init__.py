@@ -1,0 +1,1 @@
+"""Test helpers shared by several test folders, e.g. ``from support.ops import make_user, sign_in``."""
