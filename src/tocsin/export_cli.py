@@ -1,4 +1,8 @@
-"""``tocsin export incidents|claims``: open-data exports (``tocsin.exports``) to stdout or a file.
+"""``tocsin export incidents|claims|reports``: open-data exports to stdout or a file.
+
+Incidents and claims come from ``tocsin.exports``; residents' reports from ``tocsin.report_exports``, through
+the deployment's publication policy (``tocsin.policy``, the ``TOCSIN_PUBLIC_*`` settings) like the public
+site: the export is public open data.
 
 Hooked into ``tocsin.cli.build_parser`` with ``register(sub)``.
 """
@@ -19,6 +23,18 @@ examples:
   tocsin export incidents --format geojson --region RU-SMO --since 2025-01-01 -o smolensk.geojson
   tocsin export incidents --format jsonl | head
   tocsin export claims --format jsonl -o claims.jsonl
+  tocsin export reports --format geojson --since 2025-09-01 -o reports.geojson
+"""
+
+REPORTS_EPILOG = """\
+Only what the publication policy lets the public see: reports operators have checked, once the delay
+(TOCSIN_PUBLICATION_DELAY_MINUTES) is over, located as coarsely as TOCSIN_PUBLIC_LOCATION_PRECISION says,
+times rounded; never contact data, descriptions or the resident's own words. Photos are listed only when
+TOCSIN_PUBLIC_PHOTOS is on. Columns: docs/publication-policy.md.
+
+examples:
+  tocsin export reports --format csv -o reports.csv
+  tocsin export reports --format geojson --region RU-SMO --since 2025-09-01 -o smolensk-reports.geojson
 """
 
 
@@ -50,8 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``export`` command group to the ``tocsin`` parser's subcommands."""
     ex = subparsers.add_parser(
         "export",
-        help="export incidents or claims as open data (JSON Lines, CSV, GeoJSON)",
-        description="Export the stored incidents or claims (open data).",
+        help="export incidents, claims or public reports as open data (JSON Lines, CSV, GeoJSON)",
+        description="Export the stored incidents, claims or residents' public reports (open data).",
         epilog=EXPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -81,6 +97,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cl.add_argument("--format", required=True, choices=("jsonl", "csv"))
     cl.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     cl.set_defaults(func=_cmd_claims)
+    rep = sub.add_parser(
+        "reports",
+        help="residents' reports as the publication policy shows them publicly",
+        epilog=REPORTS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rep.add_argument("--format", required=True, choices=("jsonl", "csv", "geojson"))
+    rep.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    rep.add_argument("--region", type=_region, metavar="ISO", help="only this region (e.g. RU-SMO)")
+    rep.add_argument(
+        "--since",
+        type=_since,
+        metavar="ISO",
+        help="only reports whose public observation time is at or after this date/time (a date is "
+        "midnight UTC)",
+    )
+    rep.set_defaults(func=_cmd_reports)
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -138,3 +171,21 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     from tocsin.exports import export_claims
 
     return _run(args, lambda session, out: export_claims(session, args.format, out))
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from tocsin.policy import PolicyError, PublicationPolicy
+    from tocsin.report_exports import export_reports
+    from tocsin.settings import Settings, SettingsError
+
+    try:
+        policy = PublicationPolicy.from_settings(Settings.from_env())
+    except (PolicyError, SettingsError) as exc:
+        return _fail(str(exc), 2)
+    now = datetime.now(UTC)
+    return _run(
+        args,
+        lambda session, out: export_reports(
+            session, policy, args.format, out, now=now, region=args.region, since=args.since
+        ),
+    )

@@ -18,8 +18,8 @@ Sort orders (each backed by an index or the primary key):
 - claims, messages: ``id`` descending (newest stored first);
 - statuses: ``started_at`` descending, then ``id`` descending.
 
-Publication policy: the deployment settings do not define one yet; when they do, its filtering belongs
-here (one place, so no page or endpoint can forget it).
+Residents' reports are not read here: everything public about them goes through ``tocsin.policy`` (the
+publication policy, enforced in that one place).
 """
 
 from __future__ import annotations

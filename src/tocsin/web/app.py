@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from tocsin.policy import PublicationPolicy
 from tocsin.settings import Settings
 from tocsin.store.engine import make_engine, make_sessionmaker
 from tocsin.web import errors, security
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.policy = PublicationPolicy.from_settings(settings)  # a bad policy setting fails here
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
 

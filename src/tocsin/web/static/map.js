@@ -1,5 +1,7 @@
 /* tocsin home map: region markers from the JSON API (/api/v1/regions), sized by incident counts and
-   coloured by the current alert status. Works without any tile server (TOCSIN_TILE_URL unset): the
+   coloured by the current alert status; above them, residents' reports of the last 7 days
+   (/api/v1/public-reports: only what the publication policy makes public, already coarsened by the
+   server), small dots coloured by category. Works without any tile server (TOCSIN_TILE_URL unset): the
    markers and their labels are the map. Leaflet is served by this site from the xstatic-leaflet package. */
 (function () {
   "use strict";
@@ -137,6 +139,123 @@
     });
   });
 
+  // ------------------------------------------------------------------------------ residents' reports
+  // Reports at one public point (coarse locations put many on the same settlement centre) share one dot,
+  // coloured by the most urgent category there; its popup lists them.
+  var REPORT_DAYS = 7;
+  var REPORT_PAGES = 10;  // at most 10 pages of 500 reports
+  var REPORT_POPUP_ITEMS = 5;
+  var CATEGORY_ORDER = ["injured", "fire", "suspicious_object", "debris", "damage", "other"];
+
+  function parseData(name) {
+    try { return JSON.parse(d[name] || "{}"); } catch (e) { return {}; }
+  }
+  var reportColors = parseData("reportColors");
+  var reportLabels = parseData("reportLabels");
+
+  function label(group, key) {
+    var g = reportLabels[group] || {};
+    return g[key] || key;
+  }
+
+  function when(iso) {
+    var t = new Date(iso);
+    if (!iso || isNaN(t.getTime())) return "";
+    try {
+      return t.toLocaleString(lang, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return t.toISOString().slice(0, 16).replace("T", " ");
+    }
+  }
+
+  function reportLine(p) {
+    var parts = ["<strong>" + escapeHtml(label("categories", p.category)) + "</strong>",
+      escapeHtml(label("statuses", p.status))];
+    if (p.place) parts.push(escapeHtml(p.place));
+    if (p.observed) parts.push('<time datetime="' + escapeHtml(p.observed) + '">' + escapeHtml(when(p.observed)) + "</time>");
+    if (typeof p.incident_id === "number") {
+      parts.push('<a href="/incidents/' + encodeURIComponent(p.incident_id) + '">' +
+        escapeHtml(reportLabels.incident || "Incident") + "</a>");
+    }
+    return parts.join(" · ");
+  }
+
+  function drawReports(features) {
+    var groups = {};
+    var keys = [];
+    features.forEach(function (f) {
+      var g = f && f.geometry;
+      if (!g || g.type !== "Point" || !g.coordinates) return;
+      var lon = g.coordinates[0], lat = g.coordinates[1];
+      if (typeof lat !== "number" || typeof lon !== "number") return;
+      var key = lat.toFixed(6) + "," + lon.toFixed(6);
+      if (!groups[key]) { groups[key] = { lat: lat, lon: lon, items: [] }; keys.push(key); }
+      groups[key].items.push(f.properties || {});
+    });
+    el.setAttribute("data-reports-loaded", String(features.length));
+    if (!keys.length) return;
+    var pane = map.getPane("reports") || map.createPane("reports");
+    pane.style.zIndex = 450;  // above the region circles (400), below tooltips and popups
+    var layer = L.featureGroup();
+    keys.forEach(function (key) {
+      var grp = groups[key];
+      grp.items.sort(function (a, b) {
+        var ca = CATEGORY_ORDER.indexOf(a.category), cb = CATEGORY_ORDER.indexOf(b.category);
+        return ca !== cb ? ca - cb : String(b.observed || "").localeCompare(String(a.observed || ""));
+      });
+      var top = grp.items[0];
+      var n = grp.items.length;
+      var marker = L.circleMarker([grp.lat, grp.lon], {
+        pane: "reports",
+        radius: 4 + Math.min(6, Math.sqrt(n) * 1.5),
+        color: "#ffffff",
+        weight: 1.5,
+        fillColor: reportColors[top.category] || "#475467",
+        fillOpacity: 0.9,
+        className: "report-marker category-" + String(top.category).replace(/[^a-z_]/g, "")
+      });
+      var lines = grp.items.slice(0, REPORT_POPUP_ITEMS).map(reportLine);
+      if (n > REPORT_POPUP_ITEMS) {
+        lines.push("+" + (n - REPORT_POPUP_ITEMS) + " " + escapeHtml(reportLabels.more || "more"));
+      }
+      var head = escapeHtml(n === 1 ? reportLabels.title || "Resident report"
+        : (reportLabels.reports || "Resident reports") + ": " + n);
+      var precision = top.precision ? "<br><small>" + escapeHtml(label("precision", top.precision)) + "</small>" : "";
+      marker.bindPopup("<strong>" + head + "</strong>" + precision + "<br><small>" + lines.join("<br>") + "</small>",
+        { maxWidth: 260, maxHeight: 220, className: "report-popup" });
+      layer.addLayer(marker);
+    });
+    layer.addTo(map);
+  }
+
+  function loadReports() {
+    if (!d.reportsSrc) return;
+    var since = new Date(Date.now() - REPORT_DAYS * 864e5).toISOString();
+    var features = [];
+    function page(cursor, left) {
+      var url = d.reportsSrc + "?limit=500&since=" + encodeURIComponent(since) +
+        (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+      return fetch(url, { headers: { Accept: "application/geo+json, application/json" }, credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (data) {
+          features = features.concat(Array.isArray(data.features) ? data.features : []);
+          if (data.next_cursor && left > 1) return page(data.next_cursor, left - 1);
+          return features;
+        });
+    }
+    page(null, REPORT_PAGES)
+      .then(drawReports)
+      .catch(function () {
+        var p = document.createElement("p");
+        p.className = "map-note map-error";
+        p.textContent = d.labelReportsError || "Resident reports could not be loaded.";
+        el.appendChild(p);
+      });
+  }
+
   fetch(d.src, { headers: { Accept: "application/json" }, credentials: "same-origin" })
     .then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
@@ -149,6 +268,7 @@
       el.setAttribute("data-loaded", String(state.items.length));
       draw();
       fit();
+      loadReports();
     })
     .catch(function () {
       var p = document.createElement("p");
