@@ -122,9 +122,10 @@ def _shown(url: str) -> str:
 # ------------------------------------------------------------------------------------------------ serve
 
 
-def prepare(engine: Any, *, demo: bool = True, say: Any = _say) -> bool:
-    """Upgrade the schema; load the demo data when ``demo`` and the database holds no message.
-    Returns True when the demo data was loaded."""
+def prepare(engine: Any, *, demo: bool = True, say: Any = _say, settings: Any = None) -> bool:
+    """Upgrade the schema; load the demo data when ``demo`` and the database holds no message: the
+    statements (``tocsin.demo``) and, with ``settings``, the seed night's residents' reports, crews and
+    dispatches with a demo dispatcher account (``tocsin.demo_reports``). Returns True when loaded."""
     from tocsin import demo as demo_mod
     from tocsin.store.engine import upgrade
 
@@ -135,6 +136,15 @@ def prepare(engine: Any, *, demo: bool = True, say: Any = _say) -> bool:
     t0 = time.perf_counter()
     summary = demo_mod.load(engine)
     say(f"demo data loaded in {time.perf_counter() - t0:.1f} s: {summary.describe()}")
+    if settings is not None:
+        from tocsin import demo_reports
+
+        extra = demo_reports.load(engine, settings)
+        say(f"demo operations: {extra.describe()}")
+        say(
+            f"demo operator account (demo data only): {extra.username} / {extra.password} "
+            "— sign in at /ops/login; real accounts: tocsin user add NAME --role ROLE"
+        )
     return True
 
 
@@ -179,7 +189,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         _say(f"database {_shown(settings.database_url)}")
-        prepare(engine, demo=not args.no_demo)
+        prepare(engine, demo=not args.no_demo, settings=settings)
     except Exception as exc:
         _say(
             f"error: cannot prepare the database {_shown(settings.database_url)}: {type(exc).__name__}: {exc}"
@@ -193,6 +203,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from tocsin.web.app import create_app
 
         app = create_app(settings)
+        from tocsin import places
+
+        places.warm_up()  # the settlement gazetteer, in the background: the report form names places at once
     url = site_url(args.host, args.port)
     _say(f"serving {url}  (Ctrl+C to stop)")
     if args.host in ("0.0.0.0", "::"):

@@ -196,6 +196,8 @@ class Watch:
 
     def _request_failed(self, request: Any) -> None:
         if request.url.startswith(self.origin):
+            if request.url.endswith("/static/favicon.svg") and "ERR_ABORTED" in str(request.failure):
+                return  # the browser drops its favicon fetch when the test navigates on at once
             self.failed.append(f"{request.url}: {request.failure}")
 
     def _response(self, response: Any) -> None:
