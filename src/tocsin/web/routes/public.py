@@ -694,7 +694,11 @@ def open_data_page(request: Request) -> Response:
     for path, ops in request.app.openapi().get("paths", {}).items():  # the API's own description
         get_op = ops.get("get") if isinstance(ops, dict) else None
         if path.startswith("/api/") and get_op:
-            endpoints.append((path, get_op.get("summary") or _first_line(get_op.get("description"))))
+            # a link only where a plain GET answers: no path template, no required query parameter
+            required = any(p.get("required") for p in get_op.get("parameters", []) if p.get("in") == "query")
+            endpoints.append(
+                (path, get_op.get("summary") or _first_line(get_op.get("description")), not required)
+            )
     return _respond(pc, "open_data.html", {"page": "open_data", "endpoints": endpoints})
 
 
