@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import secrets
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +17,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.seed import SeedInfo, seed
-from store.conftest import ENGINES, ENV, _admin, blank_engine, engine, pg_url  # noqa: F401 (fixtures)
-from tocsin.store.engine import make_engine, make_sessionmaker, upgrade
+from store.conftest import (  # noqa: F401 (fixtures)
+    ENGINES,
+    ENV,
+    _admin,
+    blank_engine,
+    engine,
+    migrated_database,
+    pg_url,
+)
+from tocsin.store.engine import make_sessionmaker
 from tocsin.web.errors import install_error_handlers
 from tocsin.web.routes import api as api_routes
 
@@ -49,29 +56,9 @@ class Seeded:
 @pytest.fixture(scope="module", params=ENGINES)
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """A migrated, seeded database on each engine, shared by the tests of one module (they only read)."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("api") / "tocsin.db"
-        eng = make_engine(f"sqlite:///{path}")
-        cleanup = None
-    else:
-        url = request.getfixturevalue("pg_url")
-        if url is None:
-            pytest.skip(f"PostgreSQL: {ENV} not set")
-        schema = f"api_{secrets.token_hex(6)}"
-        _admin(url, f'CREATE SCHEMA "{schema}"')
-        eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-
-        def cleanup() -> None:
-            _admin(url, f'DROP SCHEMA "{schema}" CASCADE')
-
-    try:
-        upgrade(eng)
+    with migrated_database(request, tmp_path_factory.mktemp("api"), "api") as (eng, _url):
         info = seed(eng)
         yield Seeded(eng, make_sessionmaker(eng), info, request.param)
-    finally:
-        eng.dispose()
-        if cleanup is not None:
-            cleanup()
 
 
 @pytest.fixture(scope="module")

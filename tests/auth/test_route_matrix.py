@@ -27,11 +27,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from auth.conftest import build_app
-from store.conftest import ENGINES, ENV, _admin
+from store.conftest import ENGINES, migrated_database
 from support.ops import HTML, make_user, ops_client, sign_in
 from tocsin.domain import Role
 from tocsin.settings import Settings
-from tocsin.store.engine import make_engine, session_scope, upgrade
+from tocsin.store.engine import session_scope
 from tocsin.web.app import create_app
 
 EXEMPT = {"/ops/login", "/ops/login/totp", "/ops/logout"}
@@ -191,22 +191,7 @@ def _seed(engine: Engine, admin: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'tocsin.db'}")
-        cleanup = None
-    else:
-        url = request.getfixturevalue("pg_url")
-        if url is None:
-            pytest.skip(f"PostgreSQL: {ENV} not set")
-        schema = f"matrix_{secrets.token_hex(6)}"
-        _admin(url, f'CREATE SCHEMA "{schema}"')
-        eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-
-        def cleanup() -> None:
-            _admin(url, f'DROP SCHEMA "{schema}" CASCADE')
-
-    try:
-        upgrade(eng)
+    with migrated_database(request, tmp_path_factory.mktemp("matrix"), "matrix") as (eng, _url):
         app = build_app(Settings(default_lang="en"), eng)
         accounts = {role: make_user(eng, role) for role in Role}
         ids = _seed(eng, accounts[Role.ADMIN][0])
@@ -219,10 +204,6 @@ def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield Matrix(app, ids, clients, csrf, anonymous)
         for client in [*clients.values(), anonymous]:
             client.close()
-    finally:
-        eng.dispose()
-        if cleanup is not None:
-            cleanup()
 
 
 def _url(route: Any, ids: dict[str, int]) -> str:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import secrets
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,11 +27,11 @@ from store.conftest import (  # noqa: F401 (fixtures)
     _admin,
     blank_engine,
     engine,
+    migrated_database,
     pg_url,
     session,
 )
 from tocsin.settings import Settings
-from tocsin.store.engine import make_engine, upgrade
 from tocsin.web.app import create_app
 
 with warnings.catch_warnings():
@@ -52,33 +51,10 @@ class Seeded:
 @pytest.fixture(scope="module", params=ENGINES)
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     base = tmp_path_factory.mktemp("policy")
-    if request.param == "sqlite":
-        url = f"sqlite:///{base / 'tocsin.db'}"
-        eng = make_engine(url)
-        cleanup = None
-    else:
-        pg = request.getfixturevalue("pg_url")
-        if pg is None:
-            pytest.skip(f"PostgreSQL: {ENV} not set")
-        schema = f"policy_{secrets.token_hex(6)}"
-        _admin(pg, f'CREATE SCHEMA "{schema}"')
-        eng = make_engine(pg, connect_args={"options": f"-csearch_path={schema}"})
-        url = pg.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-
-        def cleanup() -> None:
-            _admin(pg, f'DROP SCHEMA "{schema}" CASCADE')
-
-    try:
-        upgrade(eng)
+    with migrated_database(request, base, "policy") as (eng, url):
         now = datetime.now(UTC).replace(microsecond=0)
         seed = seed_reports(eng, str(base / "photos"), now)
         yield Seeded(eng, seed, base / "photos", url, request.param)
-    finally:
-        eng.dispose()
-        if cleanup is not None:
-            cleanup()
 
 
 @contextmanager

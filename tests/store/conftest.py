@@ -11,9 +11,11 @@ PostgreSQL too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -96,3 +98,37 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on a migrated database; the test commits what it wants to be durable."""
     with make_sessionmaker(engine)() as s:
         yield s
+
+
+@contextlib.contextmanager
+def migrated_database(
+    request: pytest.FixtureRequest, folder: Path, prefix: str
+) -> Iterator[tuple[Engine, str]]:
+    """A fresh database migrated to head on the engine ``request.param`` names ("sqlite": a file in
+    ``folder``; "postgresql": a new schema ``<prefix>_<random>`` in the session's database, dropped
+    afterwards; skipped when PostgreSQL is not configured). Yields ``(engine, url)``; ``url`` reaches the
+    same database from another process (the schema travels in its ``options``)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'tocsin.db'}"
+        eng = make_engine(url)
+        cleanup = None
+    else:
+        pg: URL | None = request.getfixturevalue("pg_url")
+        if pg is None:
+            pytest.skip(f"PostgreSQL: {ENV} not set")
+        schema = f"{prefix}_{secrets.token_hex(6)}"
+        _admin(pg, f'CREATE SCHEMA "{schema}"')
+        options = f"-csearch_path={schema}"
+        eng = make_engine(pg, connect_args={"options": options})
+        url = pg.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+        def cleanup() -> None:
+            _admin(pg, f'DROP SCHEMA "{schema}" CASCADE')
+
+    try:
+        upgrade(eng)
+        yield eng, url
+    finally:
+        eng.dispose()
+        if cleanup is not None:
+            cleanup()

@@ -5,16 +5,22 @@
 
 from __future__ import annotations
 
-import secrets
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from store.conftest import ENGINES, ENV, _admin, blank_engine, engine, pg_url  # noqa: F401 (fixtures)
+from store.conftest import (  # noqa: F401 (fixtures)
+    ENGINES,
+    ENV,
+    _admin,
+    blank_engine,
+    engine,
+    migrated_database,
+    pg_url,
+)
 from tocsin.settings import Settings
-from tocsin.store.engine import make_engine, upgrade
 from tocsin.web.app import create_app
 from web.seed import SeedInfo, seed
 
@@ -32,27 +38,8 @@ class Site:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('web') / 'tocsin.db'}")
-        cleanup = None
-    else:
-        url = request.getfixturevalue("pg_url")
-        if url is None:
-            pytest.skip(f"PostgreSQL: {ENV} not set")
-        schema = f"web_{secrets.token_hex(6)}"
-        _admin(url, f'CREATE SCHEMA "{schema}"')
-        eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-
-        def cleanup() -> None:
-            _admin(url, f'DROP SCHEMA "{schema}" CASCADE')
-
-    try:
-        upgrade(eng)
+    with migrated_database(request, tmp_path_factory.mktemp("web"), "web") as (eng, _url):
         info = seed(eng)
         app = create_app(Settings(default_lang="en", max_body_bytes=1000), engine=eng)
         with TestClient(app, raise_server_exceptions=False) as client:
             yield Site(client, info, request.param)
-    finally:
-        eng.dispose()
-        if cleanup is not None:
-            cleanup()
