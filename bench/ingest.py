@@ -8,8 +8,11 @@ Generates an export of ``--n`` messages (``tests/ingest/exportgen.py``: ru / uk 
 attack nights in ~26 regions, alerts and all-clears, non-incidents), imports it with ``tocsin.ingest.ingest``
 into a fresh SQLite file — and into a fresh PostgreSQL database when ``TOCSIN_BENCH_DATABASE_URL`` (an admin
 URL) is set — then imports it a second time (every message "unchanged"). Prints messages/s end to end, the
-time split (parse / store / extract / merge; with workers, "extract" is only the time spent waiting for
-them), peak RSS of this process and of the worker processes. Prints figures; never asserts speed.
+time split (parse / store / extract / merge; with workers, "extract" is the time this process spent on
+extraction: waiting for the workers, or extracting the tasks they had not started), the CPU seconds of this
+process and of the workers (on a shared machine wall time depends on the others' load, CPU time hardly:
+compare CPU seconds, and give ``uptime``'s load with any wall-clock figure), peak RSS of this process and of
+the worker processes. Prints figures; never asserts speed.
 """
 
 from __future__ import annotations
@@ -48,14 +51,23 @@ def rss_mb(who: int) -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def _cpu(who: int) -> float:
+    """CPU seconds (user + system) used so far: unlike wall time, hardly moved by other load."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_one(url, export: Path, n: int, batch_size: int, workers: int) -> dict:
     engine = make_engine(url)
     upgrade(engine)
     spec = SourceSpec("bench", "telegram_export", "regional")
     try:
         t0 = time.perf_counter()
+        cpu0, cpu0_workers = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
         first = ingest(engine, spec, read_path(export), batch_size=batch_size, workers=workers)
         wall = time.perf_counter() - t0
+        cpu = _cpu(resource.RUSAGE_SELF) - cpu0
+        cpu_workers = _cpu(resource.RUSAGE_CHILDREN) - cpu0_workers
         t1 = time.perf_counter()
         again = ingest(engine, spec, read_path(export), batch_size=batch_size)
         wall_again = time.perf_counter() - t1
@@ -75,6 +87,8 @@ def run_one(url, export: Path, n: int, batch_size: int, workers: int) -> dict:
             "merge": round(t.merge, 2),
             "other": round(wall - t.total, 2),
         },
+        "cpu_s": round(cpu, 2),
+        "cpu_workers_s": round(cpu_workers, 2),
         "claims": first.claims,
         "incidents_created": first.incidents.created,
         "rejected": len(first.rejected),
@@ -151,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         ("  extract s (waiting)", lambda r: f"{r['split_s']['extract']:.1f}"),
         ("  merge s", lambda r: f"{r['split_s']['merge']:.1f}"),
         ("  other s", lambda r: f"{r['split_s']['other']:.1f}"),
+        ("CPU s (this process)", lambda r: f"{r['cpu_s']:.1f}"),
+        ("CPU s (workers)", lambda r: f"{r['cpu_workers_s']:.1f}"),
         ("claims", lambda r: f"{r['claims']:,}"),
         ("incidents created", lambda r: f"{r['incidents_created']:,}"),
         ("re-import (unchanged), messages/s", lambda r: f"{r['reimport_messages_per_s']:,.0f}"),

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tocsin.domain import Authority, Claim, Interceptor, Kind, Period, RegionCount, Weapon
-from tocsin.merge import TOLERANCE, ClaimInput, attach, claim_window, merge
+from tocsin.merge import MAX_SPAN, TOLERANCE, ClaimInput, attach, claim_window, merge
 
 MSK = ZoneInfo("Europe/Moscow")
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -295,3 +295,94 @@ def test_devset_event_groups_pairwise_precision_and_recall():
     assert r["gold_pairs"] == 97
     assert r["precision"] >= 0.95, r
     assert r["recall"] >= 0.95, r
+
+
+# --- long chains: an incident stays one event (at most MAX_SPAN) ---
+
+def every_six_hours(days: int = 7, iso: str = "RU-BEL") -> list[ClaimInput]:
+    """A region that reports every 6 hours, night and day: each post's window (the 6 h before it) touches the
+    next one, so the near-relation chains the whole week."""
+    start = at("2025-03-01", "00:00")
+    return [ci(f"p{i:02d}", claim({iso: 1}), "gov", R, start + timedelta(hours=6 * i))
+            for i in range(days * 4)]
+
+
+def test_a_region_reporting_every_six_hours_for_a_week_is_not_one_incident():
+    claims = every_six_hours()
+    drafts = merge(claims)
+    assert len(drafts) > 1
+    assert len(drafts) >= 7  # at least one incident per day of the week
+    assert all(d.window_end - d.window_start <= MAX_SPAN for d in drafts)
+    members = [c for d in drafts for c in d.claim_ids]
+    assert sorted(members) == sorted(c.claim_id for c in claims)  # every post in exactly one incident
+    assert len({d.key for d in drafts}) == len(drafts)
+    assert len({d.chain for d in drafts}) == 1  # one chain, cut into day-sized incidents
+    # the cuts do not depend on the order the posts arrive in
+    assert merge(list(reversed(claims))) == drafts
+    shuffled = list(claims)
+    random.Random(3).shuffle(shuffled)
+    incremental: list = []
+    for i in range(0, len(shuffled), 5):
+        incremental = attach(incremental, shuffled[i : i + 5])
+    assert incremental == drafts
+
+
+def test_one_night_with_alerts_and_the_morning_summary_stays_one_incident():
+    alert = claim({"RU-BEL": None}, kind=Kind.ATTACK_NO_OUTCOME)
+    day = "за минувшие сутки"
+    night = [
+        ci("alert", alert, "gov", R, at("2025-03-01", "22:10")),
+        ci("again", alert, "gov", R, at("2025-03-02", "01:30")),
+        ci("summary", claim({"RU-BEL": 12}, period="Ночью"), "gov", R, at("2025-03-02", "08:00")),
+        ci("mod", claim({"RU-BEL": 11}, period=day), "Минобороны", F, at("2025-03-02", "09:00")),
+        ci("follow", claim({"RU-BEL": None}, debris_fell=True), "gov", R, at("2025-03-02", "13:00")),
+    ]
+    (inc,) = merge(night)
+    assert sorted(inc.claim_ids) == ["again", "alert", "follow", "mod", "summary"]
+    # the MoD's day-long window widens the incident but does not stretch the 24 h of the precise windows:
+    # the alert at 16:10 to the follow-up at 13:00 is 20 h 50 min
+    assert (inc.window_start, inc.window_end) == (at("2025-03-01", "09:00"), at("2025-03-02", "13:00"))
+    # the next day's summary starts the next incident, with that night's alert
+    next_day = [
+        ci("mod2", claim({"RU-BEL": 3}, period=day), "Минобороны", F, at("2025-03-03", "09:00")),
+        ci("alert2", alert, "gov", R, at("2025-03-02", "23:00")),
+    ]
+    first, second = merge(night + next_day)
+    assert first == inc and sorted(second.claim_ids) == ["alert2", "mod2"]
+
+
+def test_daily_summaries_alone_are_one_incident_a_day():
+    days = [
+        ci(f"d{i}", claim({"UA-63": i}, period="in the past 24 hours", lang="en"), "agency", M,
+           at("2025-03-02", "09:00", KYIV) + timedelta(days=i))
+        for i in range(5)
+    ]
+    drafts = merge(days)
+    assert [d.claim_ids for d in drafts] == [[f"d{i}"] for i in range(5)]
+    assert len({d.chain for d in drafts}) == 1  # the windows touch: one chain, cut every day
+
+
+def test_a_window_longer_than_a_day_joins_no_incident():
+    week = ci("week", claim({"RU-KRS": 50}, start="2025-03-01T00:00:00+03:00",
+                            end="2025-03-07T23:59:00+03:00"), "Минобороны", F, at("2025-03-08", "10:00"))
+    day = ci("day", claim({"RU-KRS": 5}, period="за минувшие сутки"), "gov", R, at("2025-03-05", "10:00"))
+    assert [d.claim_ids for d in merge([week, day])] == [["day"]]
+    assert merge([week]) == []
+    # an end pinned alone, days away from the post, is not trusted either
+    pub = at("2025-03-05", "10:00")
+    stale = ci("stale", claim({"RU-KRS": 1}, end="2025-02-01T05:00:00+03:00"), "gov", R, pub)
+    fresh = ci("fresh", claim({"RU-KRS": 1}, end="2025-03-05T05:00:00+03:00"), "gov", R, pub)
+    assert [d.claim_ids for d in merge([stale, fresh])] == [["fresh"]]
+    assert claim_window(fresh, "RU-KRS")[:2] == (at("2025-03-04", "23:00"), at("2025-03-05", "05:00"))
+
+
+def test_a_cut_starting_in_the_same_hour_gets_a_distinct_key():
+    def pinned(cid, start, end):
+        return ci(cid, claim({"RU-ORL": 1}, start=start, end=end), "gov", R, at("2025-03-03", "12:00"))
+
+    a = pinned("a", "2025-03-01T10:00:00+03:00", "2025-03-02T10:00:00+03:00")  # 24 h
+    b = pinned("b", "2025-03-01T10:40:00+03:00", "2025-03-02T10:40:00+03:00")  # would make 24 h 40 min
+    first, second = merge([b, a])
+    assert (first.claim_ids, second.claim_ids) == (["a"], ["b"])
+    assert (first.key, second.key) == ("RU-ORL:2025-03-01T10", "RU-ORL:2025-03-01T10~2")
+    assert merge([a, b]) == [first, second]

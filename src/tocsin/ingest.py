@@ -5,13 +5,14 @@ watch``. Each batch of ``batch_size`` entries is written in ONE transaction:
 
 1. every entry is checked (``repo.check_item``); a bad one becomes a :class:`~tocsin.domain.Rejected`
    (which entry, why) and is skipped while the rest of the batch lands;
-2. the good ones are upserted (``repo.upsert_messages``): "new" (first time this (source, external id) is
+2. the good ones are upserted (``repo.store_messages``): "new" (first time this (source, external id) is
    seen: message + version 1), "updated" (the text changed: a new version, the old ones kept verbatim) or
    "unchanged" (same text as the current version: nothing written);
 3. every new or updated version is extracted (``tocsin.extract.extract(text, published=item.published)``);
    an extraction failure is recorded as a Rejected for that message, but the message stays stored;
-4. the claims are saved (``repo.save_claims``: the message's earlier claim becomes ``superseded``);
-5. ``incidents.refresh(session, new_claim_ids)`` merges them into the stored incidents;
+4. the claims are saved (``repo.insert_claims``: the message's earlier claim becomes ``superseded``);
+5. ``incidents.refresh(session, new_claim_ids)`` merges them into the stored incidents (handed the claims
+   just saved, so that it does not read them back);
 6. one audit ``Event`` (actor ``ingest``, action ``ingest.batch``, entity ``source``) records the batch's
    counts — only when the batch wrote something: a batch of unchanged (or only rejected) entries changes
    nothing, so it writes nothing at all, and importing the same export twice leaves the database exactly
@@ -40,6 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, select
@@ -47,6 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin import __version__, incidents
 from tocsin.domain import Authority, Claim, Rejected, SourceItem, SourceKind
+from tocsin.merge import ClaimInput
 from tocsin.store import repo
 from tocsin.store.engine import make_sessionmaker
 from tocsin.store.models import Message, MessageVersion, Source
@@ -153,8 +156,10 @@ def ingest(
 
     ``workers`` > 0 extracts in that many worker processes, one batch ahead: while batch *k* is stored and
     merged, batch *k+1*'s new or changed texts are already being extracted (a claim depends only on the
-    text, its language and its publication time, so extracting ahead never changes the result). Worth it
-    for large imports on a machine with spare cores; 0 (the default) extracts in this process.
+    text, its language and its publication time, so extracting ahead never changes the result). When this
+    process reaches a batch whose extraction the workers have not finished, it takes back the tasks they
+    have not started and extracts those itself, so no core waits. Worth it for large imports on a machine
+    with spare cores; 0 (the default) extracts in this process.
 
     Raises ``repo.StoreError`` when ``source`` cannot be resolved (unknown name or id, a kind that differs
     from the existing source's). Errors of the database itself propagate after the open batch was
@@ -296,7 +301,7 @@ def _ingest_batch(
         summary.max_external_id = _max_id(summary.max_external_id, entry.external_id)
     summary.entries += len(batch)
 
-    results = repo.upsert_messages(session, source, good) if good else []
+    results = repo.store_messages(session, source_id, good, checked=True) if good else []
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     to_extract = []
     for item, (message, status) in zip(good, results, strict=True):
@@ -307,7 +312,7 @@ def _ingest_batch(
     timings.store += t1 - t0
 
     done = ahead.results() if ahead is not None else {}
-    extracted: list[tuple[Any, int, Claim]] = []
+    extracted: list[tuple[SourceItem, repo.StoredMessage, Claim]] = []
     for item, message in to_extract:
         result = done.get(id(item))
         if result is None:
@@ -318,16 +323,20 @@ def _ingest_batch(
         if isinstance(result, _Failed):
             rejected.append(Rejected(_where(item), f"stored, but not extracted: {result.reason}"))
             continue
-        extracted.append((message, message.current_version, result))
+        extracted.append((item, message, result))
     t2 = time.perf_counter()
     timings.extract += t2 - t1
 
-    claim_rows = _save_claims(session, extracted, extractor_version, rejected)
-    claim_ids = [row.id for row in claim_rows]
+    saved = _save_claims(session, extracted, extractor_version, rejected)
+    claim_ids = [claim_id for claim_id, _ in saved]
     t3 = time.perf_counter()
     timings.store += t3 - t2
 
-    refreshed = incidents.refresh(session, claim_ids) if claim_ids else incidents.RefreshResult()
+    if claim_ids:
+        cache = _saved_claims(session, source, saved)
+        refreshed = incidents.refresh(session, claim_ids, cache=cache)
+    else:
+        refreshed = incidents.RefreshResult()
     t4 = time.perf_counter()
     timings.merge += t4 - t3
 
@@ -368,7 +377,7 @@ class _Failed:
     reason: str
 
 
-WORK_CHUNK = 100  # statements per task sent to a worker
+WORK_CHUNK = 50  # statements per task sent to a worker (small: unstarted tasks are taken back)
 
 
 def _extract_many(work: list[tuple[str, str | None, Any]]) -> list[Claim | _Failed]:
@@ -405,16 +414,25 @@ class _Ahead:
         self.tasks = tasks
 
     def results(self) -> dict[int, Claim | _Failed]:
-        """``id(item)`` → its claim (or failure); items whose task failed are left out (extracted inline)."""
+        """``id(item)`` → its claim (or failure). Tasks no worker has started yet are taken back and
+        extracted here, so this process extracts instead of waiting when the workers are behind; items
+        whose task failed are left out (extracted by the caller)."""
         out: dict[int, Claim | _Failed] = {}
         for items, future in self.tasks:
-            try:
-                claims = future.result()
-            except Exception:  # a worker died (BrokenProcessPool …): those items are extracted here
-                continue
+            if future.cancel():
+                claims = _extract_many(_work(items))
+            else:
+                try:
+                    claims = future.result()
+                except Exception:  # a worker died (BrokenProcessPool …): those items are extracted here
+                    continue
             for item, claim in zip(items, claims, strict=True):
                 out[id(item)] = claim
         return out
+
+
+def _work(items: list[SourceItem]) -> list[tuple[str, str | None, Any]]:
+    return [(i.text, i.lang if i.lang in _EXTRACT_LANGS else None, i.published) for i in items]
 
 
 class _Pool:
@@ -431,9 +449,8 @@ class _Pool:
         tasks = []
         for lo in range(0, len(items), WORK_CHUNK):
             chunk = items[lo : lo + WORK_CHUNK]
-            work = [(i.text, i.lang if i.lang in _EXTRACT_LANGS else None, i.published) for i in chunk]
             try:
-                tasks.append((chunk, self.executor.submit(_extract_many, work)))
+                tasks.append((chunk, self.executor.submit(_extract_many, _work(chunk))))
             except Exception:  # the pool is broken: the batch is extracted in this process
                 break
         return _Ahead(tasks)
@@ -484,28 +501,57 @@ def _needs_extraction(session: Session, source_id: int, batch: list[Any]) -> lis
     return out
 
 
+Extracted = tuple[SourceItem, repo.StoredMessage, Claim]  # an item, its stored message, its claim
+
+
 def _save_claims(
     session: Session,
-    extracted: list[tuple[Any, int, Claim]],
+    extracted: list[Extracted],
     extractor_version: str,
     rejected: list[Rejected],
-) -> list[Any]:
-    """All claims at once; if the store refuses one (``StoreError``: nothing was written), save them one by
-    one so that only the refused claim is left out (reported; its message stays stored)."""
+) -> list[tuple[int, Extracted]]:
+    """All claims at once (each with its new id); if the store refuses one (``StoreError``: nothing was
+    written), save them one by one so that only the refused claim is left out (reported; its message stays
+    stored)."""
     if not extracted:
         return []
     try:
-        return repo.save_claims(session, extracted, extractor_version)
+        ids = repo.insert_claims(
+            session, [(m.id, m.current_version, c) for _, m, c in extracted], extractor_version
+        )
+        return list(zip(ids, extracted, strict=True))
     except repo.StoreError:
         pass
-    rows = []
+    saved = []
     for entry in extracted:
+        _, message, claim = entry
         try:
-            rows += repo.save_claims(session, [entry], extractor_version)
+            (claim_id,) = repo.insert_claims(
+                session, [(message.id, message.current_version, claim)], extractor_version
+            )
         except repo.StoreError as exc:
-            message = entry[0]
             rejected.append(Rejected(f"message {message.external_id}", f"stored, but claim refused: {exc}"))
-    return rows
+            continue
+        saved.append((claim_id, entry))
+    return saved
+
+
+def _saved_claims(
+    session: Session, source: Source, saved: list[tuple[int, Extracted]]
+) -> incidents.ClaimCache:
+    """The merge's view of the claims just saved (``incidents.ClaimCache.remember``), so that the refresh
+    does not read them back: as stored (``repo.as_stored``), with the source, the publication time in UTC and
+    the text. A message's earlier claim in the same batch is superseded (``repo.insert_claims``): None."""
+    cache = incidents.ClaimCache(session)
+    last = {message.id: claim_id for claim_id, (_, message, _) in saved}
+    authority = Authority(source.authority)
+    for claim_id, (item, message, claim) in saved:
+        ci = None
+        if last[message.id] == claim_id and item.published is not None:
+            published = item.published.astimezone(UTC)
+            ci = ClaimInput(claim_id, repo.as_stored(claim), source.name, authority, published, item.text)
+        cache.remember(claim_id, message.id, ci)
+    return cache
 
 
 def _where(item: SourceItem) -> str:

@@ -21,24 +21,44 @@ Rules (the contract the storage layer and the UI rely on)
 - else (no period words, or words not understood): published − 6 h → published. An alert or an all-clear
   thus gets a short window just before it was published.
 
+**Placeable claims.** A claim whose window is longer than ``MAX_SPAN`` (24 h: a summary of several nights,
+"с 1 по 7 сентября") does not describe one event and joins no incident; neither does a claim with only a
+pinned end further than 48 h before or 24 h after its publication (``END_ONLY_BEFORE``/``END_ONLY_AFTER``:
+the extractor never pins an end alone; such an end is not trusted). Both stay stored and exported as claims.
+So every window that joins an incident is at most 24 h long and, unless its start is pinned, lies within
+[published − 54 h, published + 24 h] — which lets ``tocsin.incidents`` find a claim's neighbours with index
+range scans.
+
 **Grouping.** A claim joins the incident of every region in its ``per_region`` (a multi-region bulletin
 contributes to each). Claims about a city-region that lies inside another region (Moscow in Moscow Oblast,
 St Petersburg in Leningrad Oblast, Kyiv in Kyiv Oblast, Sevastopol in Crimea — ``ENCLOSING``) also join the
 enclosing region's incident, as *context* members (sources and the MoD's "Московский регион" do not tell the
 city from the oblast): they are listed in ``claim_ids`` and widen the window, but never give a consensus value
 or a disagreement (what the mayor of Moscow says is not a figure for the oblast), and an incident made only of
-context members is dropped. Two claims of one region are in one incident when their windows overlap or lie
-within ``TOLERANCE`` (2 h) of each other, transitively (connected components of the "near" relation, found
-by a sweep over window starts — the same components a union-find gives). ``not_incident`` claims and
-claims without a region are left out, except a region-less claim that states a national figure
-(``total_destroyed`` or ``launched``) whose country is known from its language (uk → UA, ru → RU): it forms a
-*national* incident with ``iso`` ``"RU"`` or ``"UA"`` (English region-less wire copy is left out: its country
-is not known here).
+context members is dropped. ``not_incident`` claims and claims without a region are left out, except a
+region-less claim that states a national figure (``total_destroyed`` or ``launched``) whose country is known
+from its language (uk → UA, ru → RU): it forms a *national* incident with ``iso`` ``"RU"`` or ``"UA"``
+(English region-less wire copy is left out: its country is not known here).
+
+Within a region, two claims are *near* when their windows overlap or lie within ``TOLERANCE`` (2 h) of each
+other; a *chain* is a connected component of that relation (found by a sweep over window starts). A chain is
+cut into incidents that each span at most ``MAX_SPAN`` (24 h) — one night's attack wave with its alerts and
+the morning's reports, or one day — so that a region reporting every night and day, each report near the
+previous one, never becomes one long incident. The cut is a sweep over the chain's claims by window start: a
+claim joins the current incident while it is near it and the incident still spans at most 24 h, measured
+from the start of its first *precise* member (a window of at most ``VAGUE_SPAN``, 20 h) to the latest end;
+otherwise it starts the next incident. A day-long window ("за минувшие сутки", 24 h) is not precise: it joins
+the incident it reaches and may widen its window, but does not stretch the 24 h measured from the precise
+windows (the MoD's daily summary at 09:00 stays with the night's alerts and the afternoon's follow-up); an
+incident of such windows only is measured from its first start. A chain that spans at most 24 h is one
+incident, as before. Each draft records its chain (``IncidentDraft.chain``: the chain's earliest start and
+latest end), since a claim added to a chain can move every cut after it.
 
 **Key.** ``f"{iso}:{start:%Y-%m-%dT%H}"`` of the incident's earliest window start in the region's local time.
 The same claims always give the same keys, whatever their order; a claim that widens an incident's window
-backwards changes its key (callers re-key by ``claim_ids``). Two incidents of one region never share a key
-because windows that start within the same hour are within the tolerance.
+backwards changes its key (callers re-key by ``claim_ids``). Incidents of different chains never share a key
+(chains lie more than 2 h apart); the rare second incident of a chain starting in the same hour as the one
+before it gets ``~2`` appended (``~3`` …), so keys stay unique within a region.
 
 **Consensus.** For each field, the value of the first member that states it (null is "not said", never a
 value), ordered by ``AUTHORITY_RANK`` (regional, federal, media, other),
@@ -63,12 +83,13 @@ with the same set of regions (the MoD's 27 over four regions does not contradict
 ``weapon`` "mixed" does not contradict "uav" or "missile"; ``interceptors``, ``period`` and context members
 are never compared. Null never disagrees.
 
-**Precision codes** (ACLED-style). ``time_precision``: 1 = the day is known (pinned windows up to 36 h, a
-night in a morning post, any window inferred from a known publication time), 2 = within a week or the day is
-ambiguous (a night word in an afternoon post, windows of 36 h – 8 days), 3 = about a month (longer windows);
-the incident takes the best of its members. ``geo_precision``: 1 = a town or settlement of the region is
-named (or the region is itself a city: Moscow, St Petersburg, Kyiv, Sevastopol), 2 = a district is named,
-3 = only the region; read from ``ClaimInput.text`` when given, else 3; the incident takes the best.
+**Precision codes** (ACLED-style). ``time_precision``: 1 = the day is known (pinned windows — at most 24 h,
+see above —, a night in a morning post, any window inferred from a known publication time), 2 = the day is
+ambiguous (a night word in an afternoon post: the night before, or the coming one); 3 (about a month) is
+no longer produced, since windows longer than 24 h join no incident; the incident takes the best of its
+members. ``geo_precision``: 1 = a town or settlement of the region is named (or the region is itself a city:
+Moscow, St Petersburg, Kyiv, Sevastopol), 2 = a district is named, 3 = only the region; read from
+``ClaimInput.text`` when given, else 3; the incident takes the best.
 """
 
 from __future__ import annotations
@@ -86,6 +107,10 @@ from tocsin.domain import AUTHORITY_RANK, Authority, Claim, Kind, Weapon
 
 TOLERANCE = timedelta(hours=2)
 DEFAULT_SPAN = timedelta(hours=6)
+MAX_SPAN = timedelta(hours=24)  # the longest window of a claim that joins an incident, and of an incident
+VAGUE_SPAN = timedelta(hours=20)  # a longer window (a day-long summary) does not anchor an incident's span
+END_ONLY_BEFORE = timedelta(hours=48)  # an end pinned alone is trusted this long before publication …
+END_ONLY_AFTER = timedelta(hours=24)  # … and this long after it
 MORNING_CUTOFF = 14  # local hour: a night word in a post before this means the night just ended
 ENCLOSING = {"RU-MOW": "RU-MOS", "RU-SPE": "RU-LEN", "UA-30": "UA-32", "UA-40": "UA-43"}
 CITY_REGIONS = frozenset(ENCLOSING)
@@ -100,8 +125,11 @@ _MSK, _KYIV, _SIMF = ZoneInfo("Europe/Moscow"), ZoneInfo("Europe/Kyiv"), ZoneInf
 _P = {
     "day24": re.compile(r"сутк|суток|24\s*(?:hours|час|год)|past day", re.I),
     "night": re.compile(r"ноч|нічь|ніч|вночі|доби|overnight|night|small hours", re.I),
-    "day": re.compile(r"днём|днем|дневн|вдень|протягом дня|в течение дня|daytime|during the day|"
-                      r"начала дня|початку дня", re.I),
+    "day": re.compile(
+        r"днём|днем|дневн|вдень|протягом дня|в течение дня|daytime|during the day|"
+        r"начала дня|початку дня",
+        re.I,
+    ),
     "morning": re.compile(r"утр|вранці|зранку|ранку|morning", re.I),
     "evening": re.compile(r"вечер|ввечері|вечор|evening", re.I),
     "today": re.compile(r"сегодня|сьогодні|today|this ", re.I),
@@ -140,6 +168,12 @@ class IncidentDraft:
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     lower_bound_fields: list[str] = field(default_factory=list)
     members: tuple[ClaimInput, ...] = field(default=(), repr=False, compare=False)
+    chain: tuple[datetime, datetime] | None = field(default=None, repr=False, compare=False)
+    """The (earliest start, latest end) of the chain of near windows the incident was cut from."""
+
+
+Member = tuple[ClaimInput, bool]  # a claim and whether it is a context member (see "Grouping")
+Window = tuple[datetime, datetime, int]  # start, end, time precision (``claim_window``)
 
 
 # --- windows ------------------------------------------------------------------------------------------
@@ -171,7 +205,7 @@ def _span_precision(start: datetime, end: datetime) -> int:
     return 1 if span <= timedelta(hours=36) else 2 if span <= timedelta(days=8) else 3
 
 
-def claim_window(ci: ClaimInput, iso: str) -> tuple[datetime, datetime, int]:
+def claim_window(ci: ClaimInput, iso: str) -> Window:
     """``(start, end, time_precision)`` of a claim for one region, by the rules in the module docstring."""
     pub = ci.published
     if pub.tzinfo is None:
@@ -215,10 +249,24 @@ def _national_country(claim: Claim) -> str | None:
     return {"uk": "UA", "ru": "RU"}.get(claim.lang or "")
 
 
+def placeable(ci: ClaimInput) -> bool:
+    """Whether the claim's window can be one event (see "Placeable claims" in the module docstring). Only a
+    pinned period can fail: an unpinned window is at most 24 h long and near its publication."""
+    period = ci.claim.period
+    start, end = _parse(period.start), _parse(period.end)
+    if start and end:
+        return abs(end - start) <= MAX_SPAN
+    if start:
+        return ci.published - start <= MAX_SPAN
+    if end:
+        return ci.published - END_ONLY_BEFORE <= end <= ci.published + END_ONLY_AFTER
+    return True
+
+
 def regions_of(ci: ClaimInput) -> dict[str, bool]:
     """The incident regions a claim joins → True when it is a context member (via ``ENCLOSING``)."""
     c = ci.claim
-    if c.kind == Kind.NOT_INCIDENT:
+    if c.kind == Kind.NOT_INCIDENT or not placeable(ci):
         return {}
     out: dict[str, bool] = {}
     for rc in c.per_region:
@@ -270,8 +318,12 @@ def _closed(ci: ClaimInput) -> bool:
     return bool(counts) and None not in counts and sum(counts) == c.total_destroyed
 
 
-def _build(iso: str, members: list[tuple[ClaimInput, bool]]) -> IncidentDraft:
-    windows = {id(ci): claim_window(ci, iso) for ci, _ in members}
+def _build(iso: str, members: list[Member], known: dict[int, Window] | None = None) -> IncidentDraft:
+    """One incident of ``members``; ``known``: windows by ``id(ClaimInput)`` computed already."""
+    if known is None:
+        windows = {id(ci): claim_window(ci, iso) for ci, _ in members}
+    else:
+        windows = {id(ci): known[id(ci)] for ci, _ in members}
     ranked = sorted(
         members,
         key=lambda m: (m[1], _rank(m[0]), -m[0].published.timestamp(), str(m[0].claim_id)),
@@ -382,25 +434,87 @@ def _geo_precision(ci: ClaimInput, iso: str) -> int:
 # --- grouping -----------------------------------------------------------------------------------------
 
 
-def _group_region(iso: str, members: list[tuple[ClaimInput, bool]]) -> list[IncidentDraft]:
+@dataclass(slots=True)
+class Chain:
+    """One chain of near windows of a region, already cut into groups of at most ``MAX_SPAN``."""
+
+    iso: str
+    extent: tuple[datetime, datetime]  # earliest start, latest end
+    groups: list[list[Member]]
+    windows: dict[int, Window] = field(repr=False, compare=False)  # id(ClaimInput) → its window here
+
+    @property
+    def claim_ids(self) -> set[Any]:
+        return {ci.claim_id for group in self.groups for ci, _ in group}
+
+    def drafts(self) -> list[IncidentDraft]:
+        """The chain's incidents (groups of context members only are dropped), keys made unique."""
+        out: list[IncidentDraft] = []
+        keys: dict[str, int] = {}
+        for group in self.groups:
+            if all(ctx for _, ctx in group):
+                continue
+            draft = _build(self.iso, group, self.windows)
+            draft.chain = self.extent
+            keys[draft.key] = n = keys.get(draft.key, 0) + 1
+            if n > 1:
+                draft.key = f"{draft.key}~{n}"
+            out.append(draft)
+        return out
+
+
+def chains(iso: str, members: list[Member]) -> list[Chain]:
+    """The region's chains (see "Grouping"), in time order, without building their incidents yet."""
     wins = [claim_window(ci, iso) for ci, _ in members]
     order = sorted(range(len(members)), key=lambda i: (wins[i][0], wins[i][1], str(members[i][0].claim_id)))
-    groups: list[list[int]] = []
+    found: list[list[int]] = []
     reach: datetime | None = None
     for i in order:  # sweep by start: overlapping-or-near intervals chain into one component
         if reach is None or wins[i][0] > reach + TOLERANCE:
-            groups.append([])
+            found.append([])
             reach = wins[i][1]
-        groups[-1].append(i)
+        found[-1].append(i)
         reach = max(reach, wins[i][1])
-    return [_build(iso, [members[i] for i in g]) for g in groups if any(not members[i][1] for i in g)]
+    return [
+        Chain(
+            iso,
+            (wins[chain[0]][0], max(wins[i][1] for i in chain)),
+            [[members[i] for i in group] for group in _cut(chain, wins)],
+            {id(members[i][0]): wins[i] for i in chain},
+        )
+        for chain in found
+    ]
 
 
-def _by_region(claims: Iterable[ClaimInput]) -> dict[str, list[tuple[ClaimInput, bool]]]:
+def _cut(chain: list[int], wins: list[Window]) -> list[list[int]]:
+    """A chain (sorted by window start) cut into incidents of at most ``MAX_SPAN`` (see "Grouping")."""
+    groups: list[list[int]] = []
+    lo = lo_precise = hi = None  # the group's first start, first precise start, latest end
+    for i in chain:
+        start, end, _ = wins[i]
+        precise = end - start <= VAGUE_SPAN
+        if groups and start <= hi + TOLERANCE:
+            anchor = lo_precise if lo_precise is not None else start if precise else lo
+            if max(hi, end) - anchor <= MAX_SPAN:
+                groups[-1].append(i)
+                hi = max(hi, end)
+                if precise and lo_precise is None:
+                    lo_precise = start
+                continue
+        groups.append([i])
+        lo, hi, lo_precise = start, end, start if precise else None
+    return groups
+
+
+def _group_region(iso: str, members: list[Member]) -> list[IncidentDraft]:
+    return [d for chain in chains(iso, members) for d in chain.drafts()]
+
+
+def _by_region(claims: Iterable[ClaimInput]) -> dict[str, list[Member]]:
     latest: dict[str, ClaimInput] = {}
     for ci in claims:
         latest[str(ci.claim_id)] = ci  # a later input with the same id replaces the earlier one (an edit)
-    out: dict[str, list[tuple[ClaimInput, bool]]] = defaultdict(list)
+    out: dict[str, list[Member]] = defaultdict(list)
     for ci in latest.values():
         for iso, ctx in regions_of(ci).items():
             out[iso].append((ci, ctx))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -26,10 +27,14 @@ WIRE = (
 BRY = "Ночью над Брянской областью уничтожены три беспилотника. Обломки упали в Клинцах, пострадавших нет."
 KURSK = "Над Курской областью уничтожены два беспилотника."
 
-# Belgorod: two nights and the day between them; the day's post links both nights into one incident.
+# Belgorod: two nights and the day between them. Each window is near the next, but the chain spans 37 h:
+# it is cut into three incidents of at most 24 h (merge.MAX_SPAN), never one long one.
 BEL_NIGHT1 = "Ночью над Белгородской областью сбиты четыре беспилотника."
 BEL_DAY = "Днём над Белгородской областью сбиты два беспилотника."
 BEL_NIGHT2 = "Ночью над Белгородской областью сбиты пять беспилотников."
+# A morning and an evening post (no period words: the 6 h before each) 4 h apart; the day's post bridges them.
+BEL_MORNING = "Над Белгородской областью сбиты четыре беспилотника."
+BEL_EVENING = "Над Белгородской областью сбиты пять беспилотников."
 
 STATEMENTS = [
     ("governor_smo", R, "g1", GOV, at("2025-09-06 07:15")),
@@ -56,7 +61,7 @@ def test_refresh_creates_incidents_with_consensus_and_disagreements(session):
     ids = load(session)
     result = refresh(session, ids)
     session.commit()
-    assert (result.created, result.updated, result.deleted) == (4, 0, 0)
+    assert (result.created, result.updated, result.deleted) == (6, 0, 0)
     incidents = {i.iso: i for i in session.scalars(select(Incident).where(Incident.deleted_at.is_(None)))}
     assert set(incidents) == {"RU-SMO", "RU-BRY", "RU-BEL", "RU-KRS"}
     smo = incidents["RU-SMO"]
@@ -70,9 +75,13 @@ def test_refresh_creates_incidents_with_consensus_and_disagreements(session):
     assert smo.window_start.utcoffset().total_seconds() == 0
     bry = incidents["RU-BRY"]
     assert bry.consensus["destroyed"]["value"] == 3 and bry.consensus["debris_fell"]["value"] is True
-    assert len(session.scalars(select(Incident).where(Incident.iso == "RU-BEL")).all()) == 1
+    bel = session.scalars(
+        select(Incident).where(Incident.iso == "RU-BEL").order_by(Incident.window_start)
+    ).all()
+    assert [i.consensus["destroyed"]["value"] for i in bel] == [4, 2, 5]  # night, day, night: three events
+    assert all(i.window_end - i.window_start <= timedelta(hours=24) for i in bel)
     assert incidents["RU-KRS"].consensus["killed"]["value"] is None
-    assert merge_events(session) == 4
+    assert merge_events(session) == 6
     ev = session.scalars(select(Event).where(Event.entity_id == str(smo.id))).one()
     assert (ev.actor, ev.action, ev.entity, ev.before) == ("merge", "create", "incident", None)
     assert ev.after["values"]["destroyed"] == 9 and len(ev.after["claim_ids"]) == 3
@@ -130,8 +139,8 @@ def test_incremental_arrival_in_any_order_gives_the_same_incidents(session):
 
 
 def test_claim_bridging_two_incidents_merges_them_and_soft_deletes_one(session):
-    n1 = post(session, "governor_bel", R, "n1", BEL_NIGHT1, at("2025-09-06 07:00"))
-    n2 = post(session, "governor_bel", R, "n2", BEL_NIGHT2, at("2025-09-07 07:00"))
+    n1 = post(session, "governor_bel", R, "n1", BEL_MORNING, at("2025-09-06 12:00"))  # 06:00–12:00
+    n2 = post(session, "governor_bel", R, "n2", BEL_EVENING, at("2025-09-06 22:00"))  # 16:00–22:00
     refresh(session, [n1.id, n2.id])
     session.commit()
     first, second = session.scalars(select(Incident).order_by(Incident.id)).all()
@@ -207,3 +216,32 @@ def test_refresh_all_rebuilds_and_repairs(session):
     session.commit()
     assert result.updated == 1 and result.created == 0 and result.deleted == 0
     assert state(session) == expected
+
+
+def test_a_region_reporting_every_six_hours_for_a_week_is_cut_into_day_sized_incidents(session):
+    """Issue 3's known flaw: each post's window (the 6 h before it) touches the next, which chained a whole
+    week into one incident. Refreshed as the posts arrive, in random batches and order, the week is cut into
+    incidents of at most 24 h — the same ones a full merge and a rebuild give."""
+    start = at("2025-03-01 00:00")
+    week = [
+        (
+            "governor_bel",
+            R,
+            f"w{i}",
+            f"Над Белгородской областью сбит беспилотник ({i}).",
+            start + timedelta(hours=6 * i),
+        )
+        for i in range(7 * 4)
+    ]
+    rng = random.Random(28)
+    rng.shuffle(week)
+    for batch in _batches(week, rng):
+        refresh(session, load(session, batch))
+    session.commit()
+    live = session.scalars(select(Incident).where(Incident.deleted_at.is_(None))).all()
+    assert len(live) >= 7
+    assert all(inc.window_end - inc.window_start <= timedelta(hours=24) for inc in live)
+    claim_ids = [link.claim_id for inc in live for link in inc.claims]
+    assert len(claim_ids) == len(set(claim_ids)) == len(week)  # every post in exactly one incident
+    assert state(session) == full_merge_state(session)
+    assert refresh_all(session) == RefreshResult()

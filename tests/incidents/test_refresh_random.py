@@ -46,7 +46,7 @@ def random_claim(rng: random.Random) -> tuple[Claim, object]:
     return claim, published
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 18])  # 18: an edit takes a city claim out of a long chain
 def test_random_incremental_refresh_equals_full_merge(session, seed):
     rng = random.Random(seed)
     sources = [

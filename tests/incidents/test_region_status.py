@@ -116,3 +116,23 @@ def test_refresh_all_builds_statuses_from_scratch(session):
         at("2025-09-05 23:10") + timedelta(hours=6, minutes=30),
     )
     assert refresh_all(session) == RefreshResult()
+
+
+def test_edited_all_clear_reopens_the_danger_it_had_closed(session):
+    # the all-clear's message owns no row (the danger row is the danger's message's): its edit must still
+    # reopen the danger, which lasts until the next all-clear, days later
+    d = alert(session, "a1", DANGER, "2025-09-05 23:10")
+    c = alert(session, "a2", CLEAR, "2025-09-06 05:40")
+    later = alert(session, "a3", CLEAR, "2025-09-12 06:00")
+    refresh(session, [d.id, c.id, later.id])
+    assert [r[:3] for r in rows(session)] == [
+        ("danger", at("2025-09-05 23:10"), at("2025-09-06 05:40")),
+        ("clear", at("2025-09-12 06:00"), at("2025-09-12 06:00")),
+    ]
+    edited = alert(
+        session, "a2", "Уважаемые жители Смоленской области! Завтра плановые работы.", "2025-09-06 05:40"
+    )
+    result = refresh(session, [edited.id])
+    assert (result.statuses_added, result.statuses_removed) == (1, 2)
+    assert rows(session) == [("danger", at("2025-09-05 23:10"), at("2025-09-12 06:00"), "uav", d.message_id)]
+    assert refresh_all(session) == RefreshResult()

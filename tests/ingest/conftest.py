@@ -21,7 +21,7 @@ class RefreshSpy:
     calls: list[list[int]] = field(default_factory=list)
     visible: list[int] = field(default_factory=list)  # how many of the ids the session could see
 
-    def __call__(self, db, claim_ids: Collection[int]) -> incidents.RefreshResult:
+    def __call__(self, db, claim_ids: Collection[int], **_options) -> incidents.RefreshResult:
         from tocsin.store.models import ClaimRow
 
         ids = list(claim_ids)

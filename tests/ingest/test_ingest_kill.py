@@ -28,7 +28,7 @@ BATCH = 200
 RUNNER = """
 import runpy, sys
 from tocsin import incidents
-incidents.refresh = lambda session, claim_ids: incidents.RefreshResult()
+incidents.refresh = lambda session, claim_ids, **options: incidents.RefreshResult()
 sys.argv = ["tocsin", *sys.argv[1:]]
 runpy.run_module("tocsin", run_name="__main__", alter_sys=True)
 """

@@ -46,7 +46,8 @@ def test_workers_give_the_same_claims(engine, refresh_spy, monkeypatch):
     items[100] = SourceItem("100", "x" * 200_001, items[100].published)  # fails in the worker too
     items.append(SourceItem("1", items[0].text + " Обновлено.", items[0].published))  # an edit, same run
     inline = ingest(engine, SourceSpec("a", "jsonl", "regional"), items, batch_size=64)
-    # a second source in the same database, extracted by a worker (none in this process)
+    # a second source in the same database, extracted ahead: by the worker, or here from the tasks it had not
+    # started yet (``_Ahead.results``), never item by item after the fact
     here: list[str] = []
     real = ingest_mod._extract
     monkeypatch.setattr(ingest_mod, "_extract", lambda item: here.append(item.external_id) or real(item))

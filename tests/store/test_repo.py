@@ -356,3 +356,66 @@ def test_incident_with_claims_and_region_status_round_trip(session, source):
     assert [(c.claim_id, c.iso) for c in got.claims] == [(claim.id, "RU-SMO")]
     status = session.scalars(select(RegionStatus)).one()
     assert (status.status, status.weapon, status.ended_at) == ("danger", Weapon.UAV, None)
+
+
+# ------------------------------------------------------------------------------------ bulk, no ORM objects
+
+
+def test_store_messages_and_insert_claims_without_orm_objects(session, source):
+    """The bulk path ``tocsin.ingest`` uses: the same rows as the ORM functions, ids in input order."""
+    items = [item(f"b{i}", f"{TEXT} #{i}", url=f"https://t.me/gov/{i}") for i in range(700)]  # two chunks
+    stored = repo.store_messages(session, source.id, items)
+    assert [status for _, status in stored] == ["new"] * 700
+    assert [m.external_id for m, _ in stored] == [f"b{i}" for i in range(700)]
+    ids = [m.id for m, _ in stored]
+    assert ids == sorted(ids) and len(set(ids)) == 700
+    assert session.get(Message, ids[5]).url == "https://t.me/gov/5"
+    # an edit keeps the fields the new version does not give, changes those it gives
+    edited = repo.store_messages(
+        session,
+        source.id,
+        [item("b5", TEXT + " Уточнение.", url=None, author="Governor"), item("b6", f"{TEXT} #6")],
+    )
+    assert [(m.id, m.current_version, s) for m, s in edited] == [
+        (ids[5], 2, "updated"),
+        (ids[6], 1, "unchanged"),
+    ]
+    message = session.get(Message, ids[5], populate_existing=True)
+    assert (message.current_version, message.url, message.author) == (2, "https://t.me/gov/5", "Governor")
+    assert repo.current_text(session, message) == TEXT + " Уточнение."
+
+    claims = [(m.id, m.current_version, full_claim()) for m, _ in stored[:600]]
+    claims.append((ids[5], 2, Claim(kind=Kind.NOT_INCIDENT)))  # the edit: supersedes the first claim of b5
+    claim_ids = repo.insert_claims(session, claims, "x-1")
+    assert len(claim_ids) == 601 and claim_ids == sorted(claim_ids)
+    first = session.get(ClaimRow, claim_ids[0])
+    assert [(r.iso, r.destroyed) for r in first.regions] == [("RU-SMO", 9), ("RU-BRY", None)]
+    superseded = dict(session.execute(select(ClaimRow.id, ClaimRow.superseded)).all())
+    assert superseded[claim_ids[5]] is True and superseded[claim_ids[-1]] is False
+    assert sum(not v for v in superseded.values()) == 600
+
+
+def test_as_stored_is_what_reading_the_claim_back_gives(session, source):
+    msg, _ = repo.upsert_message(session, source, item())
+    claim = full_claim()
+    row = repo.save_claim(session, msg, 1, claim, "x-1")
+    session.commit()
+    session.expunge_all()
+    back = repo.claim_from_row(session.get(ClaimRow, row.id))
+    back.evidence = {}
+    assert repo.as_stored(claim) == back
+    assert repo.as_stored(claim).period.start == "2025-09-05T20:00:00+00:00"
+    with pytest.raises(repo.StoreError, match="no UTC offset"):
+        repo.as_stored(Claim(period=Period("ночью", "2025-09-06T01:00:00", None)))
+
+
+def test_insert_rows_needs_a_key_that_tells_the_rows_apart(session, source):
+    rows = [
+        {"source_id": source.id, "external_id": "k1", "current_version": 1},
+        {"source_id": source.id, "external_id": "k2", "current_version": 1},
+    ]
+    ids = repo.insert_rows(session, Message.__table__, rows, ("external_id",))
+    assert [session.get(Message, i).external_id for i in ids] == ["k1", "k2"]
+    assert repo.insert_rows(session, Message.__table__, [], ("external_id",)) == []
+    with pytest.raises(ValueError, match="does not tell the rows apart"):
+        repo.insert_rows(session, Message.__table__, rows, ("source_id",))

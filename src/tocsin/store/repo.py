@@ -2,8 +2,10 @@
 
 - ``get_or_create_source`` — a Source by its unique name;
 - ``upsert_message`` — store one ``SourceItem``: "new", "updated" (text changed → a new version) or
-  "unchanged" (same text → nothing written, so importing twice changes nothing);
+  "unchanged" (same text → nothing written, so importing twice changes nothing); ``store_messages`` does
+  it for a batch without ORM objects (bulk ingestion);
 - ``save_claim`` / ``claim_from_row`` — a ``domain.Claim`` in and out of the ``claim`` tables;
+  ``insert_claims`` saves a batch and returns only the ids;
 - ``append_event`` — the only way to write to the append-only audit log.
 
 Concurrency: a message is written by whoever polls its source, and a source is polled by one process at a
@@ -15,12 +17,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tocsin.domain import (
@@ -120,26 +123,59 @@ def upsert_messages(
     ``BadMessage`` and nothing of the batch is written — call ``check_item`` on each item beforehand to
     report and skip bad ones while the rest land.
     """
-    for item in items:
-        check_item(item)
-    results: list[tuple[Message, UpsertStatus]] = []
+    stored = store_messages(session, source.id, items)
+    objects: dict[int, Message] = {}
+    ids = sorted({m.id for m, _ in stored})
+    for lo in range(0, len(ids), BATCH):
+        objects.update((m.id, m) for m in session.scalars(_MESSAGES_BY_ID, {"ids": ids[lo : lo + BATCH]}))
+    return [(objects[m.id], status) for m, status in stored]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message as ``store_messages`` leaves it (its version is the current one after the upsert)."""
+
+    id: int
+    external_id: str
+    current_version: int
+
+
+def store_messages(
+    session: Session, source_id: int, items: Sequence[SourceItem], *, checked: bool = False
+) -> list[tuple[StoredMessage, UpsertStatus]]:
+    """``upsert_messages`` without ORM objects (for bulk ingestion): the same checks, writes and order, but
+    each result is a ``StoredMessage`` (id, external id, current version). Message objects already in the
+    session are expired when their row changes. ``checked``: the caller has passed every item through
+    ``check_item`` already (the ingest pipeline does, to report and skip bad ones)."""
+    if not checked:
+        for item in items:
+            check_item(item)
+    results: list[tuple[StoredMessage, UpsertStatus]] = []
     chunk: list[SourceItem] = []
     seen: set[str] = set()
     for item in items:
         if item.external_id in seen or len(chunk) >= BATCH:
-            results += _upsert_chunk(session, source, chunk)
+            results += _upsert_chunk(session, source_id, chunk)
             chunk, seen = [], set()
         chunk.append(item)
         seen.add(item.external_id)
     if chunk:
-        results += _upsert_chunk(session, source, chunk)
+        results += _upsert_chunk(session, source_id, chunk)
     return results
 
 
 BATCH = 500  # rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits
 
 _FIND_MESSAGES = (
-    select(Message, MessageVersion.text_sha256)
+    select(
+        Message.id,
+        Message.external_id,
+        Message.current_version,
+        Message.url,
+        Message.author,
+        Message.lang,
+        MessageVersion.text_sha256,
+    )
     .join(
         MessageVersion,
         (MessageVersion.message_id == Message.id) & (MessageVersion.version == Message.current_version),
@@ -149,26 +185,41 @@ _FIND_MESSAGES = (
         Message.external_id.in_(bindparam("external_ids", expanding=True)),
     )
 )
-_INSERT_MESSAGES = insert(Message).returning(Message, sort_by_parameter_order=True)
+_MESSAGES_BY_ID = (
+    select(Message)
+    .where(Message.id.in_(bindparam("ids", expanding=True)))
+    .execution_options(populate_existing=True)
+)
+_MESSAGE = Message.__table__
+_UPDATE_MESSAGES = (
+    update(_MESSAGE)
+    .where(_MESSAGE.c.id == bindparam("m_id"))
+    .values(
+        current_version=bindparam("m_version"),
+        url=bindparam("m_url"),
+        author=bindparam("m_author"),
+        lang=bindparam("m_lang"),
+    )
+)
 _INSERT_VERSIONS = MessageVersion.__table__.insert()
 
 
 def _upsert_chunk(
-    session: Session, source: Source, items: list[SourceItem]
-) -> list[tuple[Message, UpsertStatus]]:
+    session: Session, source_id: int, items: list[SourceItem]
+) -> list[tuple[StoredMessage, UpsertStatus]]:
     """Items with distinct external ids."""
     found = {
-        m.external_id: (m, digest)
-        for m, digest in session.execute(
-            _FIND_MESSAGES, {"source_id": source.id, "external_ids": [it.external_id for it in items]}
+        row.external_id: row
+        for row in session.execute(
+            _FIND_MESSAGES, {"source_id": source_id, "external_ids": [it.external_id for it in items]}
         )
     }
     now = utcnow()
-    out: list[tuple[Message | None, UpsertStatus]] = []
+    out: list[tuple[StoredMessage | None, UpsertStatus]] = []
     new_rows: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
-    pending_new: list[tuple[int, SourceItem]] = []
-    index_of_version: dict[int, int] = {}  # position in out → position in versions
+    updates: list[dict[str, Any]] = []
+    pending_new: list[tuple[int, int]] = []  # (position in out, position in versions)
     for item in items:
         digest = text_sha256(item.text)
         version = {
@@ -179,12 +230,11 @@ def _upsert_chunk(
         }
         hit = found.get(item.external_id)
         if hit is None:
-            pending_new.append((len(out), item))
-            index_of_version[len(out)] = len(versions)
+            pending_new.append((len(out), len(versions)))
             out.append((None, "new"))
             new_rows.append(
                 {
-                    "source_id": source.id,
+                    "source_id": source_id,
                     "external_id": item.external_id,
                     "url": item.url,
                     "author": item.author,
@@ -196,27 +246,71 @@ def _upsert_chunk(
             )
             versions.append({"message_id": None, "version": 1, **version})
             continue
-        message, current = hit
-        if current == digest:
-            out.append((message, "unchanged"))
+        if hit.text_sha256 == digest:
+            out.append((StoredMessage(hit.id, hit.external_id, hit.current_version), "unchanged"))
             continue
-        message.current_version += 1
-        for attr in ("url", "author", "lang"):
-            new = getattr(item, attr)
-            if new is not None and getattr(message, attr) != new:
-                setattr(message, attr, new)
-        versions.append({"message_id": message.id, "version": message.current_version, **version})
-        out.append((message, "updated"))
+        current = hit.current_version + 1
+        # a field the new version does not give keeps its stored value
+        updates.append(
+            {
+                "m_id": hit.id,
+                "m_version": current,
+                **{
+                    f"m_{a}": hit._mapping[a] if getattr(item, a) is None else getattr(item, a) for a in _KEPT
+                },
+            }
+        )
+        versions.append({"message_id": hit.id, "version": current, **version})
+        out.append((StoredMessage(hit.id, hit.external_id, current), "updated"))
     if new_rows:
-        created = session.scalars(_INSERT_MESSAGES, new_rows).all()
-        by_ext = {m.external_id: m for m in created}
-        for index, item in pending_new:
-            out[index] = (by_ext[item.external_id], "new")
-            versions[index_of_version[index]]["message_id"] = by_ext[item.external_id].id
+        ids = insert_rows(session, _MESSAGE, new_rows, ("external_id",))
+        for (index, v_index), row, message_id in zip(pending_new, new_rows, ids, strict=True):
+            out[index] = (StoredMessage(message_id, row["external_id"], 1), "new")
+            versions[v_index]["message_id"] = message_id
+    if updates:
+        session.execute(_UPDATE_MESSAGES, updates)
+        _expire(session, Message, {u["m_id"] for u in updates})
     if versions:
-        session.flush()  # current_version of updated messages, before their version rows
         session.execute(_INSERT_VERSIONS, versions)
     return out  # type: ignore[return-value]  # every None was filled in above
+
+
+_KEPT = ("url", "author", "lang")
+
+
+def _expire(session: Session, model: type, ids: set[int]) -> None:
+    """Expire the loaded objects of ``model`` with these ids (their rows were changed by a Core UPDATE)."""
+    for key, obj in list(session.identity_map.items()):
+        if key[0] is model and key[1][0] in ids:
+            session.expire(obj)
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], key: Sequence[str]) -> list[int]:
+    """Insert ``rows`` into ``table`` (whose primary key is an autoincrement ``id``); return their new ids in
+    the order of ``rows``. ``key``: columns whose values tell the rows apart (unique within ``rows``).
+
+    Bulk inserts that need the new ids, written for speed on both engines: SQLite cannot return RETURNING
+    rows in parameter order, so SQLAlchemy's sorted RETURNING sends one INSERT per row there (≈0.2 ms each);
+    unsorted, a batch is a few multi-row INSERTs and the rows are matched back by ``key``. On PostgreSQL
+    the ids are drawn from the table's sequence first (one query) and the rows sent with ``executemany``:
+    psycopg re-parses every long multi-row statement (it caches only short ones), which cost more than the
+    inserts themselves.
+    """
+    if not rows:
+        return []
+    keys = [tuple(row[k] for k in key) for row in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"insert_rows: the key {tuple(key)} does not tell the rows apart")
+    if session.get_bind().dialect.name == "postgresql":
+        ids = sorted(session.scalars(_NEXT_IDS, {"table": table.name, "n": len(rows)}))
+        session.execute(table.insert(), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        return ids
+    returning = table.insert().returning(table.c.id, *(table.c[k] for k in key))
+    found = {tuple(r[1:]): r[0] for r in session.execute(returning, rows)}
+    return [found[k] for k in keys]
+
+
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -292,31 +386,71 @@ def save_claims(
 ) -> list[ClaimRow]:
     """``save_claim`` for many (message, version, claim) at once, in order; a message that occurs more
     than once keeps only its last claim current. Every claim is checked before anything is written."""
+    rows, regions = _insert_claims(session, [(m.id, v, c) for m, v, c in entries], extractor_version)
+    out = []
+    for row, claim_regions in zip(rows, regions, strict=True):
+        obj = _attach(session, ClaimRow(**row))
+        set_committed_value(
+            obj,
+            "regions",
+            [_attach(session, ClaimRegion(claim_id=obj.id, **r)) for r in claim_regions],
+        )
+        out.append(obj)
+    return out
+
+
+def _attach(session: Session, obj: Any) -> Any:
+    """Make ``obj`` (built from values just inserted, primary key included) a persistent object of the
+    session without a query: its given attributes count as loaded, the others are loaded on access."""
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def insert_claims(
+    session: Session, entries: Sequence[tuple[int, int, Claim]], extractor_version: str
+) -> list[int]:
+    """``save_claims`` by message id, returning only the new claim ids (in order): no ORM objects, for
+    bulk ingestion. ``entries`` are (message id, version, claim)."""
+    rows, _ = _insert_claims(session, entries, extractor_version)
+    return [row["id"] for row in rows]
+
+
+def _insert_claims(
+    session: Session, entries: Sequence[tuple[int, int, Claim]], extractor_version: str
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The claim rows written (values with their ids) and each one's region rows (without claim_id)."""
     rows: list[dict[str, Any]] = []
     last_of: dict[int, int] = {}
-    for i, (message, version, claim) in enumerate(entries):
-        rows.append(_claim_values(message.id, version, claim, extractor_version))
-        last_of[message.id] = i
+    for i, (message_id, version, claim) in enumerate(entries):
+        rows.append(_claim_values(message_id, version, claim, extractor_version))
+        last_of[message_id] = i
     for i, row in enumerate(rows):
         row["superseded"] = last_of[row["message_id"]] != i
-    out: list[ClaimRow] = []
-    for lo in range(0, len(rows), BATCH):
-        batch, batch_entries = rows[lo : lo + BATCH], entries[lo : lo + BATCH]
+    regions = [
+        [{"position": p, "iso": r.iso, "destroyed": r.destroyed} for p, r in enumerate(claim.per_region)]
+        for _, _, claim in entries
+    ]
+    # one statement per run of distinct messages: its RETURNING rows are matched back by message id
+    chunks: list[list[int]] = []
+    seen: set[int] = set()
+    for i, row in enumerate(rows):
+        if not chunks or row["message_id"] in seen or len(chunks[-1]) >= BATCH:
+            chunks.append([])
+            seen = set()
+        chunks[-1].append(i)
+        seen.add(row["message_id"])
+    for chunk in chunks:
+        batch = [rows[i] for i in chunk]
         _supersede(session, {r["message_id"] for r in batch})
-        created = session.scalars(_INSERT_CLAIMS, batch).all()
-        region_rows = [
-            {"claim_id": row.id, "position": p, "iso": r.iso, "destroyed": r.destroyed}
-            for row, (_m, _v, claim) in zip(created, batch_entries, strict=True)
-            for p, r in enumerate(claim.per_region)
-        ]
-        regions = session.scalars(_INSERT_REGIONS, region_rows).all() if region_rows else []
-        by_claim: dict[int, list[ClaimRegion]] = {row.id: [] for row in created}
-        for region in regions:
-            by_claim[region.claim_id].append(region)
-        for row in created:
-            set_committed_value(row, "regions", by_claim[row.id])
-        out += created
-    return out
+        ids = insert_rows(session, _CLAIM, batch, ("message_id",))
+        region_rows = []
+        for i, claim_id in zip(chunk, ids, strict=True):
+            rows[i]["id"] = claim_id
+            region_rows += [{"claim_id": rows[i]["id"], **r} for r in regions[i]]
+        if region_rows:
+            session.execute(_INSERT_REGIONS, region_rows)
+    return rows, regions
 
 
 _SUPERSEDE = (
@@ -341,8 +475,8 @@ def _supersede(session: Session, message_ids: set[int]) -> None:
             set_committed_value(obj, "superseded", True)
 
 
-_INSERT_CLAIMS = insert(ClaimRow).returning(ClaimRow, sort_by_parameter_order=True)
-_INSERT_REGIONS = insert(ClaimRegion).returning(ClaimRegion, sort_by_parameter_order=True)
+_CLAIM = ClaimRow.__table__
+_INSERT_REGIONS = ClaimRegion.__table__.insert()
 
 
 def _claim_values(message_id: int, version: int, claim: Claim, extractor_version: str) -> dict[str, Any]:
@@ -367,7 +501,7 @@ def _claim_values(message_id: int, version: int, claim: Claim, extractor_version
         "speaker": claim.speaker,
         "lang": claim.lang,
         "interceptors": [str(i) for i in claim.interceptors],
-        "evidence": {k: [list(s) for s in v] for k, v in claim.evidence.items() if v},
+        "evidence": {k: v for k, v in claim.evidence.items() if v},  # (start, end) tuples: JSON arrays
     }
 
 
@@ -394,6 +528,44 @@ def claim_from_row(row: ClaimRow) -> Claim:
         speaker=row.speaker,
         lang=row.lang,
         evidence={k: [(int(a), int(b)) for a, b in v] for k, v in row.evidence.items()},
+    )
+
+
+def as_stored(claim: Claim) -> Claim:
+    """``claim`` as ``claim_from_row`` reads it back once saved, without its evidence (enums as enums, the
+    pinned period in UTC): lets a caller that has just saved claims use them without reading them back.
+    Raises ``StoreError`` for a period ``save_claims`` refuses."""
+    period = claim.period
+    if period.start is not None or period.end is not None:  # pinned: the instants come back in UTC
+        start = _parse_instant(period.start, "period.start")
+        end = _parse_instant(period.end, "period.end")
+        period = Period(
+            text=period.text,
+            start=None if start is None else start.astimezone(UTC).isoformat(),
+            end=None if end is None else end.astimezone(UTC).isoformat(),
+        )
+    # (the extractor's values are enums and RegionCounts already: kept as they are, cheaply)
+    return Claim(
+        kind=claim.kind if isinstance(claim.kind, Kind) else Kind(claim.kind),
+        weapon=claim.weapon
+        if claim.weapon is None or isinstance(claim.weapon, Weapon)
+        else Weapon(claim.weapon),
+        total_destroyed=claim.total_destroyed,
+        launched=claim.launched,
+        per_region=[
+            r if type(r) is RegionCount else RegionCount(iso=r.iso, destroyed=r.destroyed)
+            for r in claim.per_region
+        ],
+        interceptors=[i if isinstance(i, Interceptor) else Interceptor(str(i)) for i in claim.interceptors],
+        period=period,
+        killed=claim.killed,
+        injured=claim.injured,
+        infrastructure_damage=claim.infrastructure_damage,
+        debris_fell=claim.debris_fell,
+        fire=claim.fire,
+        emergency_response=claim.emergency_response,
+        speaker=claim.speaker,
+        lang=claim.lang,
     )
 
 
