@@ -261,7 +261,10 @@ class RegionStatus(Base):
     """An interval of danger or all-clear for a region; ``ended_at`` NULL while it lasts."""
 
     __tablename__ = "region_status"
-    __table_args__ = (Index("ix_region_status_iso_started_at", "iso", "started_at"),)
+    __table_args__ = (
+        Index("ix_region_status_iso_started_at", "iso", "started_at"),
+        Index("ix_region_status_message_id", "message_id"),  # refreshes of edited messages (0004)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     iso: Mapped[str] = mapped_column(String(ISO_LEN))
