@@ -2,7 +2,9 @@
 
 - ``validate(data, settings, now)`` → ``ReportInput``, or ``ReportError`` listing every problem, each naming
   its field (``category``, ``lat``, ``photos.2`` …) with a stable ``code`` and an English message;
-- ``submit_report(session, settings, data, *, photo_store)`` → ``Receipt(report_id, token, created)``;
+- ``submit_report(session, settings, data, *, photo_store)`` → ``Receipt(report_id, token, created)``: in two
+  steps, ``prepare_report`` (validation, photos, places, token: no database) and ``store_report`` (the rows,
+  the cluster and the audit Event in a SAVEPOINT; no commit), then a commit;
 - ``resident_view(session, token)`` → what the resident may see of their report, or None.
 
 The web form (``/report``) and the JSON API (``POST /api/v1/reports``) are thin callers of these.
@@ -24,7 +26,8 @@ win; the other rolls back and answers with the winner (``created=False``).
 **Durability.** Photos are re-encoded without metadata (``tocsin.photos``) and their files written and
 fsynced before the database commit; the commit (SQLite ``synchronous=FULL``) happens before ``submit_report``
 returns, so a resident told "saved" has their report on disk. If the commit fails, the photo files stay
-behind unreferenced (content-addressed, harmless).
+behind unreferenced (content-addressed, harmless). The web intake commits many reports at once
+(``tocsin.report_writer``: group commit) and answers each request only after the commit containing it.
 
 **Time.** ``observed_at`` is ISO 8601; with an offset (or ``Z``) it is exact. A time without an offset (the
 form's ``datetime-local`` field) is read in the zone given by ``tz_offset`` (minutes east of UTC, which the
@@ -57,17 +60,17 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tocsin import places
-from tocsin.clusters import assign_cluster
+from tocsin.clusters import cluster_report
 from tocsin.domain import CATEGORY_PRIORITY, DispatchStatus, LocationSource, ReportCategory, ReportStatus
 from tocsin.photos import CleanPhoto, PhotoError, PhotoStore, sanitize_photo
 from tocsin.settings import Settings
-from tocsin.store.models import Dispatch, Report, ReportPhoto
-from tocsin.store.repo import append_event
+from tocsin.store.models import Dispatch, Event, Report, ReportPhoto
+from tocsin.store.repo import event_values
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 2000
@@ -86,6 +89,9 @@ _COORD = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{1,15})?")
 _INT = re.compile(r"[+-]?\d{1,4}")
 _DATA_URL = re.compile(r"data:([\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,", re.IGNORECASE)
 _COUNTRY_ZONES = {"RU": "Europe/Moscow", "UA": "Europe/Kyiv"}
+# Unicode category Cc (C0 and C1 controls, DEL) but tab and newline: one regex search, not a per-character
+# category lookup.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 FIELDS = (
     "category",
@@ -208,7 +214,7 @@ def _text(data: Mapping[str, Any], name: str, max_len: int, out: _Collector) -> 
     except UnicodeEncodeError:
         out.add(name, "invalid_text", "contains characters that are not valid Unicode")
         return None
-    if "\x00" in value or any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+    if _CONTROL.search(value):
         out.add(name, "control_chars", "contains control characters")
         return None
     value = unicodedata.normalize("NFC", value).strip()
@@ -541,6 +547,126 @@ def _where(report: ReportInput) -> _Where:
     return _Where(LocationSource.TEXT, None, places.region_iso(report.location_text))
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedReport:
+    """A report checked and ready to be written (``prepare_report``): its photos are already sanitized and
+    their files saved; ``row`` holds the ``report`` table's values, ``photos`` the ``report_photo`` rows'
+    (without ``report_id``), ``audit`` what the audit Event records (but the cluster, known only once
+    stored). Writing it (``store_report``) is only database work."""
+
+    token: str
+    key_sha256: str | None
+    row: dict[str, Any]
+    photos: tuple[dict[str, Any], ...]
+    audit: dict[str, Any]
+
+
+def prepare_report(
+    settings: Settings,
+    data: ReportInput | Mapping[str, Any],
+    *,
+    photo_store: PhotoStore,
+    now: datetime | None = None,
+) -> PreparedReport:
+    """Everything of a submission that needs no database: validate (when ``data`` is a mapping), sanitize
+    the photos and write their files durably, name the place, derive the receipt token. Raises
+    ``ReportError``. Runs in the request's thread, outside any transaction."""
+    now = now or datetime.now(UTC)
+    report = data if isinstance(data, ReportInput) else validate(data, settings, now)
+    cleaned = _sanitize(report, settings)
+    where = _where(report)
+    key = report.idempotency_key
+    token = receipt_token(key)
+    for photo in cleaned:  # durable before the commit that refers to them
+        photo_store.save(photo)
+    row = {
+        "token_sha256": token_sha256(token),
+        "idempotency_key": idempotency_sha256(key) if key else None,
+        "category": report.category,
+        "priority": CATEGORY_PRIORITY[report.category],
+        "status": ReportStatus.NEW,
+        "lat": report.lat,
+        "lon": report.lon,
+        "location_source": where.source,
+        "location_text": report.location_text,
+        "place_name": where.place.name if where.place else None,
+        "place_geonameid": where.place.geonameid if where.place else None,
+        "iso": where.iso,
+        "observed_at": report.observed_at,
+        "submitted_at": now,
+        "updated_at": now,
+        "description": report.description,
+        "contact": report.contact,
+        "lang": report.lang,
+    }
+    photos = tuple(
+        {
+            "position": i,
+            "sha256": p.sha256,
+            "media_type": p.media_type,
+            "width": p.width,
+            "height": p.height,
+            "size": len(p.data),
+            "created_at": now,
+        }
+        for i, p in enumerate(cleaned)
+    )
+    return PreparedReport(token, row["idempotency_key"], row, photos, _audit(row, cleaned))
+
+
+# Built once (see tocsin.clusters): Core statements, not the ORM's unit of work, for the intake's hot path.
+_INSERT_REPORT = insert(Report.__table__)
+_INSERT_PHOTO = insert(ReportPhoto.__table__)
+_INSERT_EVENT = insert(Event.__table__)  # Core: no ORM flush per report (the writer's hot path)
+_REPORT_BY_KEY = select(Report.__table__.c.id).where(Report.__table__.c.idempotency_key == bindparam("key"))
+
+
+def store_report(
+    session: Session, prepared: PreparedReport, *, radius_m: float, window: timedelta
+) -> Receipt:
+    """Write a prepared report — the report row first, its photo rows, its cluster, the audit Event — in a
+    SAVEPOINT of ``session``'s transaction, so that a failure undoes only this report. Does not commit.
+
+    A repeated idempotency key (the unique constraint refuses the row: an earlier report, or a concurrent
+    one that committed first) answers with that report (``created=False``) and writes nothing."""
+    savepoint = session.begin_nested()
+    connection = session.connection()
+    try:
+        report_id = connection.execute(_INSERT_REPORT, prepared.row).inserted_primary_key[0]
+    except IntegrityError:
+        savepoint.rollback()
+        if prepared.key_sha256 is None:
+            raise
+        winner = session.connection().scalar(_REPORT_BY_KEY, {"key": prepared.key_sha256})
+        if winner is None:
+            raise
+        return Receipt(winner, prepared.token, created=False)
+    try:
+        if prepared.photos:
+            connection.execute(_INSERT_PHOTO, [{**p, "report_id": report_id} for p in prepared.photos])
+        row = prepared.row
+        placed = cluster_report(
+            connection,
+            report_id,
+            row["category"],
+            row["lat"],
+            row["lon"],
+            row["observed_at"],
+            radius_m=radius_m,
+            window=window,
+        )
+        audit = {**prepared.audit, "cluster_id": placed.cluster_id if placed else None}
+        connection.execute(
+            _INSERT_EVENT, event_values(ACTOR, "report.created", "report", report_id, None, audit)
+        )
+        savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    return Receipt(report_id, prepared.token, created=True)
+
+
 def submit_report(
     session: Session,
     settings: Settings,
@@ -552,98 +678,51 @@ def submit_report(
     """Store one report and return its receipt (see the module docstring for tokens, idempotency and
     durability). ``data`` is a ``ReportInput`` or a mapping for ``validate``. Raises ``ReportError`` (a photo
     refused: field ``photos.<i>``, the ``PhotoError`` code). Commits ``session`` (also when called inside
-    ``session_scope``); the caller should not have other work pending in it."""
-    now = now or datetime.now(UTC)
-    report = data if isinstance(data, ReportInput) else validate(data, settings, now)
-    cleaned = _sanitize(report, settings)
-    where = _where(report)
-    key = report.idempotency_key
-    token = receipt_token(key)
-    for photo in cleaned:  # durable before the commit that refers to them
-        photo_store.save(photo)
+    ``session_scope``); the caller should not have other work pending in it.
 
-    row = Report(
-        token_sha256=token_sha256(token),
-        idempotency_key=idempotency_sha256(key) if key else None,
-        category=report.category,
-        priority=CATEGORY_PRIORITY[report.category],
-        status=ReportStatus.NEW,
-        lat=report.lat,
-        lon=report.lon,
-        location_source=where.source,
-        location_text=report.location_text,
-        place_name=where.place.name if where.place else None,
-        place_geonameid=where.place.geonameid if where.place else None,
-        iso=where.iso,
-        observed_at=report.observed_at,
-        submitted_at=now,
-        updated_at=now,
-        description=report.description,
-        contact=report.contact,
-        lang=report.lang,
-    )
-    row.photos = [
-        ReportPhoto(
-            position=i,
-            sha256=p.sha256,
-            media_type=p.media_type,
-            width=p.width,
-            height=p.height,
-            size=len(p.data),
-            created_at=now,
-        )
-        for i, p in enumerate(cleaned)
-    ]
-    session.add(row)
+    ``prepare_report`` then ``store_report`` and a commit; the web intake does the same through
+    ``tocsin.report_writer``, which commits many reports at once."""
+    prepared = prepare_report(settings, data, photo_store=photo_store, now=now)
     try:
-        session.flush()  # the INSERT comes first in the transaction: a repeated key fails here, early
-    except IntegrityError:
-        session.rollback()
-        if key is None:
-            raise
-        # Read the winner in a session of its own: the caller's may sit inside a ``session.begin()`` block,
-        # which takes no further statements once rolled back.
-        with Session(session.get_bind()) as lookup:
-            winner = lookup.scalar(select(Report.id).where(Report.idempotency_key == idempotency_sha256(key)))
-        if winner is None:
-            raise
-        return Receipt(winner, token, created=False)
-    try:
-        cluster = assign_cluster(
+        receipt = store_report(
             session,
-            row,
+            prepared,
             radius_m=settings.cluster_radius_m,
             window=timedelta(minutes=settings.cluster_window_minutes),
         )
-        append_event(session, ACTOR, "report.created", "report", row.id, None, _audit(row, cluster, cleaned))
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    return Receipt(row.id, token, created=True)
+    return receipt
 
 
-def _audit(row: Report, cluster: Any, cleaned: list[CleanPhoto]) -> dict[str, Any]:
-    """The report as the audit Event records it: everything but the contact (only whether there is one)."""
-    return {
-        "category": row.category,
-        "priority": row.priority,
-        "status": row.status,
-        "location_source": row.location_source,
-        "lat": row.lat,
-        "lon": row.lon,
-        "location_text": row.location_text,
-        "place_name": row.place_name,
-        "place_geonameid": row.place_geonameid,
-        "iso": row.iso,
-        "observed_at": row.observed_at,
-        "submitted_at": row.submitted_at,
-        "description": row.description,
-        "lang": row.lang,
-        "photos": [p.sha256 for p in cleaned],
-        "cluster_id": cluster.id if cluster is not None else None,
-        "has_contact": row.contact is not None,
+def _audit(row: Mapping[str, Any], cleaned: list[CleanPhoto]) -> dict[str, Any]:
+    """The report as the audit Event records it: everything but the contact (only whether there is one);
+    ``cluster_id`` is added once the report is stored."""
+    audit = {
+        name: row[name]
+        for name in (
+            "category",
+            "priority",
+            "status",
+            "location_source",
+            "lat",
+            "lon",
+            "location_text",
+            "place_name",
+            "place_geonameid",
+            "iso",
+            "observed_at",
+            "submitted_at",
+            "description",
+            "lang",
+        )
     }
+    audit["photos"] = [p.sha256 for p in cleaned]
+    audit["cluster_id"] = None
+    audit["has_contact"] = row["contact"] is not None
+    return audit
 
 
 # ------------------------------------------------------------------------------------- resident view

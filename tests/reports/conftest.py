@@ -15,7 +15,7 @@ import pytest
 from PIL import ExifTags, Image
 from sqlalchemy import Engine
 
-from store.conftest import ENGINES, ENV, _admin, blank_engine, engine, pg_url  # noqa: F401 (fixtures)
+from store.conftest import ENGINES, ENV, _admin, blank_engine, engine, pg_url, session  # noqa: F401 (fixtures)
 from tocsin.settings import Settings
 from tocsin.web.app import create_app
 

@@ -35,7 +35,7 @@ TABLES = {
 def test_upgrade_creates_every_table_and_is_idempotent(blank_engine):
     assert current_revision(blank_engine) is None
     upgrade(blank_engine)
-    assert current_revision(blank_engine) == head_revision() == "0004"
+    assert current_revision(blank_engine) == head_revision() == "0005"
     assert set(inspect(blank_engine).get_table_names()) >= TABLES
     upgrade(blank_engine)  # again: nothing to do, no error
     assert current_revision(blank_engine) == head_revision()

@@ -321,6 +321,7 @@ class ReportCluster(Base):
     """Reports of one category close in space and time (``tocsin.triage``'s radius and window)."""
 
     __tablename__ = "report_cluster"
+    __table_args__ = (Index("ix_report_cluster_category_lat", "category", "lat"),)  # clustering (0005)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[ReportCategory] = mapped_column(_enum(ReportCategory, "report_category"))
@@ -341,6 +342,7 @@ class Report(Base):
         Index("ix_report_category_observed_at", "category", "observed_at"),
         Index("ix_report_cluster_id", "cluster_id"),
         Index("ix_report_incident_id", "incident_id"),
+        Index("ix_report_category_lat", "category", "lat"),  # clustering's neighbour search (0005)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,25 +26,29 @@ API (``api_router``, under ``/api/v1``):
 - ``GET /api/v1/reports/places/nearest`` and ``/places/resolve`` — name a map point or a typed place (the
   form's script uses them; GeoNames data, offline).
 
-Every response here is ``Cache-Control: no-store``. The rate limiter and photo store are created on the first
-request and kept on ``app.state.report_intake``.
+Every response here is ``Cache-Control: no-store``. The rate limiter, the photo store and the report writer
+are created on the first request and kept on ``app.state.report_intake``. A report is checked (and its
+photos sanitized and saved) in a worker thread — or, for a small JSON report without photos, on the event
+loop — then handed to the writer (``tocsin.report_writer``), which commits the reports pending at that
+moment in one transaction; the request answers after that commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
@@ -54,16 +58,19 @@ from tocsin import places
 from tocsin.domain import ReportCategory, ReportStatus
 from tocsin.photos import PhotoStore
 from tocsin.ratelimit import RateLimiter, RetryAfter
+from tocsin.report_writer import ReportWriter
 from tocsin.reports import (
     MAX_CONTACT,
     MAX_DESCRIPTION,
     MAX_LOCATION_TEXT,
     MAX_PHOTOS,
+    PreparedReport,
     Problem,
+    Receipt,
     ReportError,
+    prepare_report,
     receipt_token,
     resident_view,
-    submit_report,
     valid_token,
 )
 from tocsin.web.errors import ApiError
@@ -90,6 +97,7 @@ FORM_FIELDS = (
 MAX_FILE_PARTS = MAX_PHOTOS * 4  # more file parts than this: refused while parsing
 MAX_FORM_FIELDS = 64
 MAX_PART_BYTES = 256 * 1024  # one text field; longer ones are refused, shorter too-long ones explained
+INLINE_BODY_BYTES = 16 * 1024  # a JSON report up to this size is checked on the event loop (see _inline)
 
 # ----------------------------------------------------------------------------------------- vocabulary
 
@@ -191,10 +199,13 @@ PHOTO_MESSAGES = {
 
 @dataclass
 class Intake:
-    """What the report routes keep per app: the rate limiter and the photo store."""
+    """What the report routes keep per app: the rate limiter, the photo store and the report writer (group
+    commit: ``tocsin.report_writer``)."""
 
     limiter: RateLimiter
     photos: PhotoStore
+    writer: ReportWriter
+    status_path: str | None = None  # the status API's path without the token (``_status_url``)
 
 
 _state_lock = threading.Lock()
@@ -210,7 +221,13 @@ def intake(app: FastAPI) -> Intake:
         state = getattr(app.state, "report_intake", None)
         if state is None:
             settings = app.state.settings
-            state = Intake(RateLimiter.from_settings(settings), PhotoStore(settings.photo_dir))
+            writer = ReportWriter(
+                app.state.engine,
+                radius_m=settings.cluster_radius_m,
+                window=timedelta(minutes=settings.cluster_window_minutes),
+                session_factory=app.state.sessionmaker,
+            )
+            state = Intake(RateLimiter.from_settings(settings), PhotoStore(settings.photo_dir), writer)
             app.state.report_intake = state
             places.warm_up()
     return state
@@ -220,11 +237,15 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _submit(app: FastAPI, fields: dict[str, Any]) -> Any:
-    """Store a report (runs in a worker thread: photo decoding, fsyncs and the commit block)."""
-    state = intake(app)
-    with app.state.sessionmaker() as session:
-        return submit_report(session, app.state.settings, fields, photo_store=state.photos)
+def _prepare(app: FastAPI, fields: dict[str, Any]) -> PreparedReport:
+    """Check a report and save its photos (in a worker thread: photo decoding and fsyncs block)."""
+    return prepare_report(app.state.settings, fields, photo_store=intake(app).photos)
+
+
+async def _store(app: FastAPI, prepared: PreparedReport) -> Receipt:
+    """Hand a prepared report to the app's writer and wait, without holding a thread, for the commit that
+    contains it: only then may the resident be told it is saved."""
+    return await asyncio.wrap_future(intake(app).writer.submit(prepared))
 
 
 # ------------------------------------------------------------------------------------------- pages
@@ -370,10 +391,11 @@ async def report_submit(request: Request) -> Response:
         return RedirectResponse(f"/report/receipt/{receipt_token()}", status_code=303, headers=NO_STORE)
     fields.setdefault("lang", page_context(request).lang)
     try:
-        receipt = await run_in_threadpool(_submit, request.app, fields)
+        prepared = await run_in_threadpool(_prepare, request.app, fields)
     except ReportError as exc:
         kept = {k: v for k, v in fields.items() if k != "photos"}
         return _form_page(request, values=kept, problems=exc.problems, filenames=filenames, status=400)
+    receipt = await _store(request.app, prepared)
     url = f"/report/receipt/{receipt.token}" + ("" if receipt.created else "?again=1")
     return RedirectResponse(url, status_code=303, headers=NO_STORE)
 
@@ -513,6 +535,29 @@ def _json_fields(body: bytes) -> dict[str, Any]:
     return value
 
 
+def _status_url(request: Request, token: str) -> str:
+    """``request.url_for("report_status_api", token=token)``, without searching all routes each time."""
+    state = intake(request.app)
+    if state.status_path is None:
+        state.status_path = request.app.url_path_for("report_status_api", token="-")[:-1]
+    return str(request.base_url).rstrip("/") + state.status_path + token
+
+
+def _api_fields(payload: _Payload, header_key: str | None) -> dict[str, Any]:
+    fields = _json_fields(payload.body) if payload.kind == "json" else dict(payload.fields or {})
+    if header_key is not None:
+        fields["idempotency_key"] = header_key.strip()
+    return fields
+
+
+def _api_prepare(app: FastAPI, fields: dict[str, Any]) -> PreparedReport:
+    """The API's fields as a prepared report (``ApiError`` 422 when they are not one)."""
+    try:
+        return _prepare(app, fields)
+    except ReportError as exc:
+        raise _api_error(exc) from None
+
+
 def _api_error(exc: ReportError) -> ApiError:
     details = [{"loc": ["body", *p.field.split(".")], "msg": p.message, "type": p.code} for p in exc.problems]
     names = ", ".join(exc.fields())
@@ -532,22 +577,31 @@ def _api_error(exc: ReportError) -> ApiError:
         429: {"description": "Too many reports (see Retry-After)"},
     },
 )
-def create_report(request: Request, payload: Annotated[_Payload, Depends(_api_payload)]) -> JSONResponse:
+async def create_report(request: Request) -> JSONResponse:
     """Submit what a resident found on the ground: ``category`` (injured, fire, suspicious_object, debris,
     damage, other), ``lat``/``lon`` and/or ``location_text``, ``observed_at`` (ISO 8601), ``description``,
     ``contact``, ``lang``, ``photos`` (base64, at most 5). Answers ``{"id", "token", "status_url"}``."""
-    fields = _json_fields(payload.body) if payload.kind == "json" else dict(payload.fields or {})
+    # Called here rather than as a FastAPI dependency: resolving dependencies costs more than the call.
+    payload = await _api_payload(request)
     header_key = request.headers.get("idempotency-key")
-    if header_key is not None:
-        fields["idempotency_key"] = header_key.strip()
-    try:
-        receipt = _submit(request.app, fields)
-    except ReportError as exc:
-        raise _api_error(exc) from None
+    if payload.kind == "json" and len(payload.body) <= INLINE_BODY_BYTES:
+        fields = _api_fields(payload, header_key)
+        if not fields.get("photos") and places.loaded():
+            # Checking a small report without photos takes tens of microseconds: on the event loop. A hand-
+            # over to a worker thread and back costs more under load (each hand-over of the interpreter
+            # lock between busy threads may wait out its switch interval, 5 ms).
+            prepared = _api_prepare(request.app, fields)
+        else:
+            prepared = await run_in_threadpool(_api_prepare, request.app, fields)
+    else:
+        prepared = await run_in_threadpool(
+            lambda: _api_prepare(request.app, _api_fields(payload, header_key))
+        )
+    receipt = await _store(request.app, prepared)
     body = {
         "id": receipt.report_id,
         "token": receipt.token,
-        "status_url": str(request.url_for("report_status_api", token=receipt.token)),
+        "status_url": _status_url(request, receipt.token),
     }
     return JSONResponse(body, status_code=201 if receipt.created else 200, headers=NO_STORE)
 
