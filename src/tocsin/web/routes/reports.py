@@ -60,6 +60,7 @@ from tocsin.photos import PhotoStore
 from tocsin.ratelimit import RateLimiter, RetryAfter
 from tocsin.report_writer import ReportWriter
 from tocsin.reports import (
+    FIELDS,
     MAX_CONTACT,
     MAX_DESCRIPTION,
     MAX_LOCATION_TEXT,
@@ -81,19 +82,7 @@ router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 HONEYPOT = "website"
-FORM_FIELDS = (
-    "category",
-    "lat",
-    "lon",
-    "location_source",
-    "location_text",
-    "observed_at",
-    "tz_offset",
-    "description",
-    "contact",
-    "lang",
-    "idempotency_key",
-)
+FORM_FIELDS = tuple(f for f in FIELDS if f != "photos")  # the form's text fields
 MAX_FILE_PARTS = MAX_PHOTOS * 4  # more file parts than this: refused while parsing
 MAX_FORM_FIELDS = 64
 MAX_PART_BYTES = 256 * 1024  # one text field; longer ones are refused, shorter too-long ones explained
