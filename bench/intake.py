@@ -1,6 +1,6 @@
 """Report intake benchmark: accepted residents' reports per second and latency, on loopback.
 
-    .venv/bin/python bench/intake.py [--seconds 10] [--concurrency 16] [--json]
+    .venv/bin/python bench/intake.py [--seconds 10] [--concurrency 8] [--json]
     TOCSIN_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python bench/intake.py
 
@@ -207,7 +207,7 @@ def run_engine(name: str, url: str, seconds: float, concurrency: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase (default 10)")
-    ap.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
+    ap.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
     ap.add_argument("--json", action="store_true", help="print one JSON document")
     ap.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
