@@ -109,7 +109,12 @@ def _counts_things(doc: Doc, k: int, j: int) -> bool:
     for m in range(k, min(k + 3, j)):
         if doc.covers("people", m):
             return False
-        if any(doc.covers(c, m) for c in ("drone", "missile", "target", "facility")):
+        if (
+            doc.covers("drone", m)
+            or doc.covers("missile", m)
+            or doc.covers("target", m)
+            or doc.covers("facility", m)
+        ):
             return True
     return False
 

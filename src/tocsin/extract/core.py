@@ -106,7 +106,8 @@ def extract(text: str, *, lang: str | None = None, published: str | date | datet
     for span in spans:
         claim.add_evidence("interceptors", span)
 
-    found = find_period(doc.text, lang, when, _zone(claim.per_region, doc))
+    per_region = claim.per_region
+    found = find_period(doc.text, lang, when, lambda: _zone(per_region, doc))  # the zone only when needed
     if found is not None:
         claim.period = Period(found.text, found.start, found.end)
         claim.add_evidence("period", (found.start_at, found.end_at))

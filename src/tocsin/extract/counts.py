@@ -20,13 +20,15 @@ _OBJECTS = ("drone", "missile", "target")
 _OF = frozenset({"з", "із", "зі", "из", "of"})
 _THEM = frozenset({"них", "them", "which", "those", "которых"})
 _ITEM_PREP = frozenset({"над", "over", "above", "в", "у", "во", "in", "near", "по"})
-_DASHES = "–—-"
+_DASHES = frozenset("–—-")
+_LIST_DASHES = frozenset("–—")
+_COLON_SEMI = frozenset(":;")
 _MAX_OBJECT_GAP = 5
 
 
-@dataclass
+@dataclass(slots=True)
 class Count:
-    """One count in the text with what it refers to."""
+    """One count in the text with what it refers to (slotted: its fields are read often)."""
 
     number: Number | None
     value: int | None
@@ -54,38 +56,52 @@ class Counts:
 
 
 def _object_after(doc: Doc, number: Number, limit: int) -> str | None:
-    for k in range(number.tok_end, min(number.tok_end + _MAX_OBJECT_GAP, limit)):
-        if any(ch in doc.gap(k - 1) for ch in ":;") and k > number.tok_end:
+    start = number.tok_end
+    people = doc.covering("people")
+    drone, missile, target = doc.covering("drone"), doc.covering("missile"), doc.covering("target")
+    for k in range(start, min(start + _MAX_OBJECT_GAP, limit)):
+        if k > start and not _COLON_SEMI.isdisjoint(doc.gap(k - 1)):
             break
-        for concept in _OBJECTS:
-            tag = doc.covers(concept, k)
-            if tag and not doc.covers("people", k):
-                return concept
-        if doc.covers("people", k) or any(n.tok_start == k for n in doc.numbers):
-            return None
+        if k in people:
+            return None  # "двое раненых": the number's noun is not an object
+        if k in drone:
+            return "drone"
+        if k in missile:
+            return "missile"
+        if k in target:
+            return "target"
+        if k in doc.number_starts:
+            return None  # another number comes first
     return None
 
 
 def _is_people(doc: Doc, number: Number, limit: int) -> bool:
+    people = doc.covering("people")
+    drone, missile, target = doc.covering("drone"), doc.covering("missile"), doc.covering("target")
     for k in range(number.tok_end, min(number.tok_end + 3, limit)):
-        if doc.covers("people", k):
+        if k in people:
             return True
-        if any(doc.covers(c, k) for c in _OBJECTS):
+        if k in drone or k in missile or k in target:
             return False
     if number.collective:
         return True
     prev = number.tok_start - 1
-    return prev >= 0 and bool(
-        doc.covers("people", prev)
-        or doc.covers("injured_w", prev)
-        or doc.covers("killed_w", prev)
-        or doc.covers("victims_w", prev)
+    return prev >= 0 and (
+        prev in people
+        or prev in doc.covering("injured_w")
+        or prev in doc.covering("killed_w")
+        or prev in doc.covering("victims_w")
     )
 
 
 def _near(doc: Doc, concept: str, k: int, before: int, after: int) -> bool:
     """A tag of ``concept`` overlapping tokens ``[k - before, k + after]``."""
-    return any(t.j >= k - before for t in doc.find(concept, max(0, k - before - _LONGEST_TAG), k + after + 1))
+    if concept not in doc.by_concept:
+        return False  # the usual case: the statement has no such word at all
+    for t in doc.find(concept, max(0, k - before - _LONGEST_TAG), k + after + 1):  # noqa: SIM110 - hot path
+        if t.j >= k - before:
+            return True
+    return False
 
 
 _LONGEST_TAG = 6  # tokens in the longest lexicon pattern
@@ -97,7 +113,7 @@ def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
     k = number.tok_end
     if k >= limit:
         return False
-    if any(d in gap for d in _DASHES):
+    if not _DASHES.isdisjoint(gap):
         return True
     word = doc.words[k]
     if word in _ITEM_PREP:
@@ -112,6 +128,8 @@ def _is_item_start(doc: Doc, number: Number, limit: int) -> bool:
 def _lost(doc: Doc, n: Number) -> bool:
     """ "ще 9 локаційно втрачено", "28 were lost": the number's own clause says the objects were lost
     (and no destroy verb stands between: "79 were shot down and 28 were lost" keeps the 79)."""
+    if not doc.has("lost"):
+        return False
     _i, j = doc.clause(n.tok_start)
     lost = doc.find("lost", n.tok_end, j)
     return bool(lost) and not doc.has("destroy", n.tok_end, lost[0].i)
@@ -143,12 +161,14 @@ def sentence_counts(doc: Doc, s: Sentence) -> list[Count]:
             and (
                 prev != "of"
                 or (n.tok_start >= 2 and doc.words[n.tok_start - 2].isdigit())
-                or any(c.tok_start == n.tok_start - 2 for c in doc.numbers)
+                or n.tok_start - 2 in doc.number_starts
             )
         ) or (prev == "of" and n.tok_start >= 3 and doc.words[n.tok_start - 2] == "out")
         also = _near(doc, "also", n.tok_start, 2, 0) or nxt in ("more", "others")
         # "над Курской областью — ещё 3", "над Севастополем — 2": the list item's place comes first
-        dash_item = any(d in doc.gap(n.tok_start - 1) for d in "–—") and bool(doc.places_in(s.i, n.tok_start))
+        dash_item = not _LIST_DASHES.isdisjoint(doc.gap(n.tok_start - 1)) and bool(
+            doc.places_in(s.i, n.tok_start)
+        )
         if not (obj or adjacent or item or part or tally or of_launched or also or dash_item):
             continue
         item = item or dash_item
@@ -187,7 +207,10 @@ def _singular_object(doc: Doc, tag) -> bool:
 def _unnumbered_in_list(doc: Doc, s: Sentence, counts: list[Count]) -> list[Count]:
     """ "4 бомбы JDAM, 3 снаряда HIMARS, ракета HARM, а также 112 БПЛА": a lone object in a list is one."""
     numbered: set[int] = set()
-    objects = sorted(t.i for c in ("drone", "missile", "target") for t in doc.find(c, s.i, s.j))
+    objects = [t.i for t in doc.find("drone", s.i, s.j)]
+    objects += [t.i for t in doc.find("missile", s.i, s.j)]
+    objects += [t.i for t in doc.find("target", s.i, s.j)]
+    objects.sort()
     for n in doc.numbers_in(s.i, s.j):  # a number owns its object nouns: "сім ударних БпЛА «Шахед»"
         own = n.tok_end
         for k in objects:
@@ -324,17 +347,17 @@ def count(doc: Doc, roles: Roles) -> Counts:
                 result.destroyed_spans = [one]
             continue
         result.destroy_counts.extend(destroy_counts)
-        if vague and not any(c.tally for c in used):
+        if vague and not _any_tally(used):
             if first:  # a vague head ("более десяти", "dozens"); a later vague part changes nothing
                 vague_total, total, first = True, None, False
             continue
-        if vague_total and not any(c.tally for c in used):
+        if vague_total and not _any_tally(used):
             continue  # "свыше 30 … больше всего — 12 — над Брянской": a part of an unknown total
         spans = [c.span for c in used]
         if first or total is None:
             total, first = value, False
             result.destroyed_spans = spans
-        elif any(c.tally for c in used):
+        elif _any_tally(used):
             total = value
             result.destroyed_spans = spans
             vague_total = False
@@ -347,17 +370,26 @@ def count(doc: Doc, roles: Roles) -> Counts:
                 total = value
                 result.destroyed_spans = spans
         # detected and destroyed: "обнаружены и уничтожены пять" → launched five as well
-        if value is not None and any(
-            _near(doc, "detected", t.i, 2, 2) for t in doc.find("destroy", s.i, s.j)
+        if (
+            value is not None
+            and doc.has("detected")
+            and any(_near(doc, "detected", t.i, 2, 2) for t in doc.find("destroy", s.i, s.j))
         ):
             launched.append(Count(None, value, spans[0], used[0].tok, used[0].end_tok, s, obj="drone"))
-    if vague_total and not any(c.tally for c in result.destroy_counts):
+    if vague_total and not _any_tally(result.destroy_counts):
         total = None
         result.destroyed_spans = []
     result.total_destroyed = total
     result.vague = vague_total
     result.launched, result.launched_spans = _launched(launched)
     return result
+
+
+def _any_tally(counts: list[Count]) -> bool:
+    for c in counts:  # noqa: SIM110 - a loop: cheaper than any() over a generator
+        if c.tally:
+            return True
+    return False
 
 
 def _launched(candidates: list[Count]) -> tuple[int | None, list[tuple[int, int]]]:

@@ -7,7 +7,7 @@ themselves whether a sentence is about the event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from operator import attrgetter
 
 from tocsin.extract.doc import Doc, Sentence
 from tocsin.extract.lexicon import Tag
@@ -39,7 +39,6 @@ _ATTRIBUTIVE = {
     ),
     "uk": ("ий", "ого", "ому", "их", "им", "ими", "ої", "ою", "ій", "ему", "ього"),
 }
-_OBJECTS = ("drone", "missile", "target")
 
 
 @dataclass
@@ -54,18 +53,22 @@ class Roles:
     in_progress: bool = False
     statistical: bool = False
     drill: bool = False
+    event_sents: list[Sentence] = field(default_factory=list)  # all of the above, in text order, once each
 
-    @cached_property
-    def event_sents(self) -> list[Sentence]:
-        seen, out = set(), []
-        for s in sorted(
-            self.destroy_sents + self.attack_sents + self.alert_sents + self.launch_sents,
-            key=lambda s: s.index,
-        ):
-            if s.index not in seen:
-                seen.add(s.index)
-                out.append(s)
-        return out
+
+def _event_sents(roles: Roles) -> list[Sentence]:
+    seen, out = set(), []
+    for s in sorted(
+        roles.destroy_sents + roles.attack_sents + roles.alert_sents + roles.launch_sents,
+        key=_INDEX,
+    ):
+        if s.index not in seen:
+            seen.add(s.index)
+            out.append(s)
+    return out
+
+
+_INDEX = attrgetter("index")
 
 
 def _is_attributive(doc: Doc, tag: Tag) -> bool:
@@ -75,11 +78,20 @@ def _is_attributive(doc: Doc, tag: Tag) -> bool:
 
 
 def _about_objects(doc: Doc, s: Sentence) -> bool:
-    return any(doc.has(c, s.i, s.j) for c in (*_OBJECTS, "attack")) or bool(doc.numbers_in(s.i, s.j))
+    i, j = s.i, s.j
+    return (
+        doc.has("drone", i, j)
+        or doc.has("missile", i, j)
+        or doc.has("target", i, j)
+        or doc.has("attack", i, j)
+        or bool(doc.numbers_in(i, j))
+    )
 
 
 def _stats_scope(doc: Doc, s: Sentence) -> bool:
     """A sentence about months or years of totals, not one event."""
+    if "stats" not in doc.by_concept:
+        return False  # most statements have no statistics words at all
     if doc.has("stats", s.i, s.j):
         return True
     prev = doc.sentences[s.index - 1] if s.index else None
@@ -108,13 +120,23 @@ def _previous(doc: Doc, tag: Tag) -> bool:
     "Рік тому ворог завдав удару", "a memorial to the victims", "наслідки масованих атак", "such attacks".
     """
     s = doc.sentence_of(tag.i)
-    if any(t.i < tag.i for t in doc.find("previous", s.i, s.j)):
+    if doc.has("previous", s.i, tag.i):  # a "previous" word before the attack word
         return True
     return doc.words[tag.j - 1] in _PLURAL_ATTACKS and doc.has("consequence", max(s.i, tag.i - 5), tag.i)
 
 
+def _reports_attack(doc: Doc, s: Sentence) -> bool:
+    """An attack word in ``s`` about the event reported (not a past or general one)."""
+    for t in doc.find("attack", s.i, s.j):  # noqa: SIM110 - a loop: cheaper than any() over a generator
+        if not _previous(doc, t):
+            return True
+    return False
+
+
 def _doubted(doc: Doc, tag: Tag) -> bool:
     """ "He did not say whether any had been shot down", "не уточняется, сбиты ли": not a report."""
+    if not doc.has("doubt") and (doc.lang != "en" or not doc.has("negation")):
+        return False
     i, j = doc.clause(tag.i)
     if doc.has("doubt", i, j):
         return True
@@ -138,32 +160,41 @@ def analyse(doc: Doc) -> Roles:
         roles.destroy.append(tag)
         if s not in roles.destroy_sents:
             roles.destroy_sents.append(s)
+    # which concepts the statement has at all: a sentence is only searched for those
+    attack, progress = doc.has("attack"), doc.has("repel_progress")
+    alert, all_clear = doc.has("alert"), doc.has("all_clear")
+    launch, drill = doc.has("launch"), doc.has("drill")
     for s in doc.sentences:
         if _stats_scope(doc, s):
             if doc.has("attack", s.i, s.j) or doc.has("launch", s.i, s.j):
                 roles.statistical = True
             continue
-        attacks = [t for t in doc.find("attack", s.i, s.j) if not _previous(doc, t)]
-        if attacks or doc.has("repel_progress", s.i, s.j):
+        if (attack and _reports_attack(doc, s)) or (progress and doc.has("repel_progress", s.i, s.j)):
             roles.attack_sents.append(s)
-        if doc.has("alert", s.i, s.j) or doc.has("all_clear", s.i, s.j):
+        if (alert and doc.has("alert", s.i, s.j)) or (all_clear and doc.has("all_clear", s.i, s.j)):
             roles.alert_sents.append(s)
-        if doc.has("launch", s.i, s.j) and (
-            doc.has("drone", s.i, s.j) or doc.has("missile", s.i, s.j) or doc.has("target", s.i, s.j)
+        if (
+            launch
+            and doc.has("launch", s.i, s.j)
+            and (doc.has("drone", s.i, s.j) or doc.has("missile", s.i, s.j) or doc.has("target", s.i, s.j))
         ):
             roles.launch_sents.append(s)
-        if doc.has("drill", s.i, s.j) and any(
-            doc.has(c, s.i, s.j)
-            for c in (
-                "destroy",
-                "attack",
-                "alert",
-                "air_defense",
-                "target",
-                "drone",
-                "missile",
-                "repel_done",
-                "repel_progress",
+        if (
+            drill
+            and doc.has("drill", s.i, s.j)
+            and any(
+                doc.has(c, s.i, s.j)
+                for c in (
+                    "destroy",
+                    "attack",
+                    "alert",
+                    "air_defense",
+                    "target",
+                    "drone",
+                    "missile",
+                    "repel_done",
+                    "repel_progress",
+                )
             )
         ):
             roles.drill = True
@@ -172,4 +203,5 @@ def analyse(doc: Doc) -> Roles:
     if doc.has("stats") and not roles.destroy and not roles.alert_sents:
         roles.statistical = True
     roles.in_progress = doc.has("repel_progress") or (doc.has("in_progress") and doc.has("attack"))
+    roles.event_sents = _event_sents(roles)
     return roles

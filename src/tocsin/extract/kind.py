@@ -49,12 +49,24 @@ def _debris_fell(doc: Doc) -> tuple[int, int] | None:
 
 def _weapon_tags(doc: Doc, concept: str, sentences) -> list:
     tags = []
+    if not doc.has(concept):
+        return tags
+    defence = [doc.covering(c) for c in _INTERCEPTOR_CONCEPTS if c in doc.by_concept]
     for s in sentences:
         for t in doc.find(concept, s.i, s.j):
-            if any(doc.covers(c, k) for c in _INTERCEPTOR_CONCEPTS for k in range(t.i, t.j)):
+            if defence and _covered(defence, t.i, t.j):
                 continue  # "зенітні ракетні війська", "interceptor drones" are the defence, not the weapon
             tags.append(t)
     return tags
+
+
+def _covered(covers: list[dict], i: int, j: int) -> bool:
+    """Any of the tokens ``[i, j)`` in any of ``covers`` (token → tag maps)."""
+    for cover in covers:
+        for k in range(i, j):
+            if k in cover:
+                return True
+    return False
 
 
 def weapon(doc: Doc, roles: Roles) -> tuple[Weapon | None, list[tuple[int, int]]]:

@@ -12,8 +12,17 @@ from functools import cache
 LANGS = ("ru", "uk", "en")
 _UK = frozenset("іїєґ")
 _RU = frozenset("ыэъё")
-_CYRILLIC = re.compile("[а-яёіїєґ]+")
-_LATIN = re.compile("[a-z]+")
+_CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ"
+_LATIN = "abcdefghijklmnopqrstuvwxyz"
+# Letters are counted on the text encoded to cp1251, which holds every Russian and Ukrainian letter in one
+# byte (and ASCII as itself): bytes.translate deleting a set of bytes is a C loop, where a regex or a
+# per-character count over the str costs ten times more. Characters cp1251 lacks are dropped, and
+# none of them is a letter counted here.
+_CODEC = "cp1251"
+_CYRILLIC_B = _CYRILLIC.encode(_CODEC)
+_LATIN_B = _LATIN.encode(_CODEC)
+_UK_B = "".join(sorted(_UK)).encode(_CODEC)
+_RU_B = "".join(sorted(_RU)).encode(_CODEC)
 _WORD = re.compile(r"[а-яёіїєґ'’]+")
 # Frequent words of official posts without і ї є ґ ы э ъ, that only one of the two languages has.
 _UK_WORDS = frozenset(
@@ -112,12 +121,14 @@ def _identifier():
 def detect(text: str) -> str:
     """``"ru"``, ``"uk"`` or ``"en"`` for ``text`` (English when there is no Cyrillic at all)."""
     sample = text[:4000].lower()
-    cyr = len(sample) - len(_CYRILLIC.sub("", sample))
-    lat = len(sample) - len(_LATIN.sub("", sample))
+    coded = sample.encode(_CODEC, "ignore")
+    size = len(coded)
+    cyr = size - len(coded.translate(None, _CYRILLIC_B))
+    lat = size - len(coded.translate(None, _LATIN_B))
     if cyr == 0 or lat > 3 * cyr:
         return "en"
-    uk = sum(sample.count(c) for c in _UK)
-    ru = sum(sample.count(c) for c in _RU)
+    uk = size - len(coded.translate(None, _UK_B))
+    ru = size - len(coded.translate(None, _RU_B))
     if uk and not ru:
         return "uk"
     if ru and not uk:

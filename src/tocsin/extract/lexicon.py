@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import compress
 from typing import NamedTuple
 
 from tocsin.extract.tokens import Text, normalize
@@ -20,8 +21,14 @@ from tocsin.extract.tokens import Text, normalize
 _MAX_PREFIX = 24
 
 
-class Tag(NamedTuple):
-    """A concept found at tokens ``[i, j)`` (a named tuple: a statement has dozens, built fast)."""
+@dataclass(slots=True, unsafe_hash=True)
+class Tag:
+    """A concept found at tokens ``[i, j)``.
+
+    Slotted (not frozen: a frozen one is slow to build): the rules read ``tag.i`` / ``tag.j`` very often and
+    slot reads are the fastest. Compared and hashed by value. Never modify one: one-word tags are shared
+    between statements (see ``_ONE_WORD``).
+    """
 
     concept: str
     i: int
@@ -85,14 +92,10 @@ class Lexicon:
                     raise ValueError(f"{lang} lexicon, {concept}: a pattern cannot start with '#': {raw!r}")
                 {"=": self._exact, "^": self._prefix, "$": self._suffix}[mode][value].append(pattern)
         self._suffix_lengths = sorted({len(k) for k in self._suffix}, reverse=True)
-        self._has_blockers = any(k.startswith("!") for k in concepts)
-        self._cache: dict[str, tuple[tuple[str, ...], tuple[_Pattern, ...]]] = {}
+        self._cache: dict[str, _Entry | tuple[list[Tag], ...]] = {}
 
     def _candidates(self, word: str) -> tuple[tuple[str, ...], tuple[_Pattern, ...]]:
         """(concepts of one-token patterns, multi-token patterns) that can start at ``word``."""
-        hit = self._cache.get(word)
-        if hit is not None:
-            return hit
         found: list[_Pattern] = list(self._exact.get(word, ()))
         for n in range(min(len(word), _MAX_PREFIX), 0, -1):
             found.extend(self._prefix.get(word[:n], ()))
@@ -101,60 +104,164 @@ class Lexicon:
                 found.extend(self._suffix.get(word[-n:], ()))
         single = tuple(dict.fromkeys(p.concept for p in found if len(p.parts) == 1))
         multi = tuple(p for p in found if len(p.parts) > 1)
-        result = (single, multi)
+        return single, multi
+
+    def _entry(self, word: str) -> _Entry | tuple[list[Tag], ...]:
+        """What can start at ``word``, arranged for the tagger: ``()`` (falsy) when nothing can (most
+        words); when only one-word concepts can (most of the others), a plain tuple of their rows in the
+        shared tag pool (``_ONE_WORD``); else an ``_Entry``.
+
+        Multi-word patterns whose second word is exact are indexed by that word, so the tagger checks
+        only the few whose second word is the next token ("в" starts hundreds of patterns). Each keeps
+        its rank in the candidate order, which decides the order of tags found at the same token.
+        """
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        single, multi = self._candidates(word)
+        by_second: dict[str, list[tuple[int, _Pattern]]] = defaultdict(list)
+        other: list[tuple[int, _Pattern, str, str]] = []
+        for rank, p in enumerate(multi):
+            mode, value = p.parts[1]
+            if mode == "=":
+                by_second[value].append((rank, p))
+            else:
+                other.append((rank, p, mode, value))
+        single_blocks = any(c[0] == "!" for c in single)
+        entry: _Entry | tuple[list[Tag], ...]
+        if multi or single_blocks:
+            entry = _Entry(single, {k: tuple(v) for k, v in by_second.items()}, tuple(other), single_blocks)
+        else:
+            entry = tuple(_pool_row(c) for c in single)
         if len(self._cache) < 200_000:
-            self._cache[word] = result
-        return result
+            self._cache[word] = entry
+        return entry
 
     def tag(self, text: Text) -> list[Tag]:
         """Every concept occurrence, longest match per concept and start; ``!concept`` spans removed.
 
-        Tags come out ordered by their first token (``Doc.find`` bisects on that).
+        Tags come out ordered by their first token (``Doc.find`` bisects on that); at one token, the
+        one-word patterns' concepts first, then those only multi-word patterns found.
         """
-        words = [t[0] for t in text.tokens]
+        words = text.words
         n_words = len(words)
-        cache = self._cache
-        new = tuple.__new__
+        # What can start at each word, by one C-level map over the words: None for a word not seen
+        # before, () for a word nothing starts at (most of them); only the others are looked at below.
+        entries = list(map(self._cache.get, words))
+        if None in entries:
+            for k, entry in enumerate(entries):
+                if entry is None:
+                    entries[k] = self._entry(words[k])
         tags: list[Tag] = []
-        longer: dict[tuple[str, int], int] = {}  # multi-word matches, longest per (concept, start)
-        for i, word in enumerate(words):
-            single, multi = cache.get(word) or self._candidates(word)
-            for concept in single:
-                tags.append(new(Tag, (concept, i, i + 1)))
-            for pattern in multi:
-                parts = pattern.parts
-                n = len(parts)
-                if i + n > n_words:
-                    continue
-                mode, value = parts[1]
-                if mode == "=" and words[i + 1] != value:
-                    continue  # most multi-word candidates fail on their second word: check it inline
-                if all(_matches(parts[k], words[i + k]) for k in range(1, n)):
-                    key = (pattern.concept, i)
-                    if longer.get(key, 0) < i + n:
-                        longer[key] = i + n
-        if longer:
-            seen = set()
-            merged = []
-            for t in tags:
-                key = (t[0], t[1])
-                seen.add(key)
-                merged.append(new(Tag, (t[0], t[1], longer[key])) if key in longer else t)
-            merged.extend(new(Tag, (c, i, j)) for (c, i), j in longer.items() if (c, i) not in seen)
-            merged.sort(key=lambda t: t[1])
-            tags = merged
-        if self._has_blockers:
-            blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
-            for c, i, j in tags:
-                if c[0] == "!":
-                    blocked[c[1:]].append((i, j))
-            tags = [
-                t
-                for t in tags
-                if t[0][0] != "!"
-                and not any(a <= t[1] < b or t[1] <= a < t[2] for a, b in blocked.get(t[0], ()))
-            ]
+        append = tags.append
+        blocked: dict[str, list[tuple[int, int]]] = {}
+        # explicit loops, no comprehensions or generators: this runs for every tagged token of every text
+        for i in compress(range(n_words), entries):
+            entry = entries[i]
+            if type(entry) is tuple:  # only one-word concepts start here (most tagged words)
+                if i < _POOLED:
+                    for row in entry:
+                        append(row[i])
+                else:
+                    for row in entry:
+                        append(Tag(row[0].concept, i, i + 1))
+                continue
+            single, by_second, other, single_blocks = entry
+            hits = None
+            if by_second and i + 1 < n_words:
+                cands = by_second.get(words[i + 1])
+                if cands is not None:
+                    for hit in cands:
+                        if len(hit[1].parts) == 2 or _rest_matches(hit[1], words, i, 2):
+                            if hits is None:
+                                hits = [hit]
+                            else:
+                                hits.append(hit)
+            if other and i + 1 < n_words:
+                second = words[i + 1]
+                for rank, pattern, mode, value in other:
+                    if mode == "^":
+                        if not second.startswith(value):
+                            continue
+                    elif mode == "$":
+                        if not second.endswith(value):
+                            continue
+                    elif not (second.isdigit() or second in _NUMBER_WORDS):
+                        continue
+                    if len(pattern.parts) == 2 or _rest_matches(pattern, words, i, 2):
+                        if hits is None:
+                            hits = [(rank, pattern)]
+                        else:
+                            hits.append((rank, pattern))
+            if hits is None and not single_blocks:
+                for concept in single:
+                    append(_pool_row(concept)[i] if i < _POOLED else Tag(concept, i, i + 1))
+                continue
+            # the longest match per concept at this token, in candidate order
+            ends = dict.fromkeys(single, i + 1)
+            if hits is not None:
+                if len(hits) > 1:
+                    hits.sort(key=_rank)
+                for _, pattern in hits:
+                    concept = pattern.concept
+                    end = i + len(pattern.parts)
+                    if ends.get(concept, 0) < end:
+                        ends[concept] = end
+            for concept, end in ends.items():
+                if concept[0] == "!":
+                    blocked.setdefault(concept[1:], []).append((i, end))
+                else:
+                    append(Tag(concept, i, end))
+        if blocked:
+            tags = [t for t in tags if t.concept not in blocked or not _blocked(t, blocked[t.concept])]
         return tags
+
+
+class _Entry(NamedTuple):
+    """The patterns that can start at one word (see ``Lexicon._entry``)."""
+
+    single: tuple[str, ...]  # concepts of one-token patterns
+    by_second: dict[str, tuple[tuple[int, _Pattern], ...]]  # (rank, pattern) by its exact second word
+    # (rank, pattern, mode, value) of the patterns whose second word is a prefix, suffix or "#" (mode and
+    # value of that second word, checked inline)
+    other: tuple[tuple[int, _Pattern, str, str], ...]
+    single_blocks: bool  # a one-word blocker ("!concept") is among ``single``
+
+
+# One-word tags in the first _POOLED tokens are shared between statements (built once per concept and
+# position): a statement has a dozen, and building them was a tenth of the tagger's time. Tags are
+# never modified, so sharing them is safe; the pool is bounded (concepts × _POOLED).
+_POOLED = 256
+_ONE_WORD: dict[str, list[Tag]] = {}
+
+
+def _pool_row(concept: str) -> list[Tag]:
+    """The shared one-word tags of ``concept`` at tokens 0 … _POOLED - 1."""
+    row = _ONE_WORD.get(concept)
+    if row is None:
+        row = _ONE_WORD[concept] = [Tag(concept, k, k + 1) for k in range(_POOLED)]
+    return row
+
+
+def _rank(hit: tuple[int, _Pattern]) -> int:
+    return hit[0]
+
+
+def _rest_matches(pattern: _Pattern, words: tuple[str, ...], i: int, first: int) -> bool:
+    """Whether ``pattern``'s parts from ``first`` on match the words after ``words[i]``."""
+    parts = pattern.parts
+    n = len(parts)
+    if i + n > len(words):
+        return False
+    for k in range(first, n):  # noqa: SIM110 - a loop: all() over a generator costs more on this path
+        if not _matches(parts[k], words[i + k]):
+            return False
+    return True
+
+
+def _blocked(tag: Tag, spans: list[tuple[int, int]]) -> bool:
+    i, j = tag.i, tag.j
+    return any(a <= i < b or i <= a < j for a, b in spans)
 
 
 @cache

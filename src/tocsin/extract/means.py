@@ -22,16 +22,18 @@ def interceptors(doc: Doc, roles: Roles) -> tuple[list[Interceptor], list[tuple[
 
     Air defence merely "in readiness" during an alert, or a bare "the ministry", is not listed.
     """
-    sentences = [
-        s
-        for s in doc.sentences
-        if s in roles.destroy_sents or any(doc.has(c, s.i, s.j) for c in ("repel_progress", "engage", "lost"))
-    ]
+    present = doc.by_concept
+    engaged = ("repel_progress", "engage", "lost")
+    if not roles.destroy_sents and not any(c in present for c in engaged):
+        return [], []
+    concepts = [(c, means) for c, means in _CONCEPTS if c in present]
+    engaged_here = [c for c in engaged if c in present]
+    sentences = [s for s in doc.sentences if s in roles.destroy_sents or _has_any(doc, engaged_here, s)]
     found: list[tuple[int, Interceptor, tuple[int, int]]] = []
     for s in sentences:
         if doc.has("readiness", s.i, s.j) and s not in roles.destroy_sents:
             continue
-        for concept, means in _CONCEPTS:
+        for concept, means in concepts:
             for tag in doc.find(concept, s.i, s.j):
                 if (
                     concept != "air_defense"
@@ -46,6 +48,13 @@ def interceptors(doc: Doc, roles: Roles) -> tuple[list[Interceptor], list[tuple[
         if means not in out:
             out.append(means)
     return out, [span for _, _, span in found]
+
+
+def _has_any(doc: Doc, concepts: list[str], s) -> bool:
+    for c in concepts:  # noqa: SIM110 - a loop: cheaper than any() over a generator
+        if doc.has(c, s.i, s.j):
+            return True
+    return False
 
 
 _NAME = re.compile(r"[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’\-]+(?:\s+[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ'’\-]+){1,2}")

@@ -27,6 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import compress
 
 from tocsin.extract.morph import analyzer
 from tocsin.extract.tokens import Text, Token, prepare
@@ -34,9 +35,13 @@ from tocsin.extract.tokens import Text, Token, prepare
 __all__ = ["Number", "find_numbers", "number_to_words", "parse_number_words", "warm_up"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Number:
-    """One number found in a text (see the module docstring)."""
+    """One number found in a text (see the module docstring).
+
+    Slotted (not frozen: a frozen one is slow to build; slot reads are the fastest). Compared and hashed by
+    value. Don't modify one.
+    """
 
     value: int | None
     start: int
@@ -64,6 +69,7 @@ F_AMBIG = 8  # singular genitive or plural ("тысячи", "десятки")
 F_SCALEISH = 16  # a vague word that can follow "tens of" ("thousands")
 
 MAX_VALUE = 10**9
+_MAX_MEMO = 100_000  # words remembered per language (bounded: hostile input must not grow it forever)
 _DIGITS = frozenset("0123456789")
 _WS = frozenset(" \t\r\n\f\v")
 
@@ -79,6 +85,7 @@ class _Lexicon:
     ctx_phrases: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
     id_before: frozenset[str] = frozenset()
     not_one_after: frozenset[str] = frozenset()
+    candidates: dict[str, bool] = field(default_factory=dict)  # word → can it be (part of) a number
 
 
 def _kind_of(value: int) -> int:
@@ -871,13 +878,20 @@ def find_numbers(text: Text, lang: str) -> list[Number]:
         lang = "en"
     scan = _Scan(text, lang)
     words = scan.words
+    # candidate tokens first: most tokens are not numbers. Whether a word can be one is remembered per
+    # language, so a text costs one C-level map over its words plus the few words never seen before.
+    memo = scan.lex.candidates
+    ws = text.words
     digits = _DIGITS
-    # candidate tokens first (one pass, no attribute look-ups beyond .norm): most tokens are not numbers
-    cands = [
-        k
-        for k, s in enumerate([t.norm for t in text.tokens])
-        if s in words or s[0] in digits or s[-1] in digits or "-" in s
-    ]
+    flags = list(map(memo.get, ws))
+    if None in flags:
+        for k, flag in enumerate(flags):
+            if flag is None:
+                s = ws[k]
+                flag = flags[k] = s in words or s[0] in digits or s[-1] in digits or "-" in s
+                if len(memo) < _MAX_MEMO:
+                    memo[s] = flag
+    cands = list(compress(range(len(ws)), flags))
     out: list[Number] = []
     nxt = 0  # first token not yet consumed
     toks = scan.toks

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import product
+from itertools import compress, product
 
 from tocsin.extract.morph import analyzer
 from tocsin.extract.tokens import WORD_RE, Text, Token, normalize
@@ -39,8 +39,14 @@ from tocsin.extract.tokens import WORD_RE, Text, Token, normalize
 __all__ = ["Place", "Region", "all_regions", "find_places", "iso_country", "region_name"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Place:
+    """A place named in a text.
+
+    Slotted (not frozen: a frozen one is slow to build; slot reads are the fastest). Compared and hashed by
+    value. Don't modify one.
+    """
+
     iso: str | None  # ISO 3166-2 code; None for seas and countries
     start: int  # span in the original text (end exclusive)
     end: int
@@ -515,6 +521,7 @@ class _Gazetteer:
         del self._district_bases
         # the first word of any name: one set look-up rejects most tokens of a text (hot path)
         self.first: frozenset[str] = frozenset(self.phrase_first) | frozenset(self.mod_first)
+        self.entries_memo: dict[tuple[tuple, str], tuple[str, ...]] = {}  # see _region_entries
 
     # -- helpers
     def _add_phrase(self, key: tuple, entry: _Entry) -> None:
@@ -822,7 +829,33 @@ def _ws_only(norm: str, a: Token, b: Token) -> bool:
 
 
 def _capitalised(raw: str, toks: Iterable[Token]) -> bool:
-    return any(raw[t.start].isupper() for t in toks)
+    for t in toks:  # noqa: SIM110 - a loop: any() over a generator costs more on this path
+        if raw[t.start].isupper():
+            return True
+    return False
+
+
+def _joined(text: Text, i: int, j: int) -> bool:
+    """Only whitespace between the tokens ``[i, j)``: they can form one name."""
+    gaps = text.gaps
+    for k in range(i, j - 1):
+        gap = gaps[k]
+        if gap != " " and gap and not gap.isspace():
+            return False
+    return True
+
+
+def _run(text: Text, i: int, most: int) -> int:
+    """How many tokens from ``i`` on (at most ``most``) are joined by whitespace only: the longest name
+    that can start at ``i``."""
+    gaps = text.gaps
+    run = 1
+    while run < most:
+        gap = gaps[i + run - 1]
+        if gap != " " and gap and not gap.isspace():
+            break
+        run += 1
+    return run
 
 
 def _phrase_at(g: _Gazetteer, text: Text, i: int) -> tuple[int, _Entry | None]:
@@ -830,12 +863,9 @@ def _phrase_at(g: _Gazetteer, text: Text, i: int) -> tuple[int, _Entry | None]:
     maxlen = g.phrase_first.get(toks[i].norm, 0)
     if not maxlen:
         return 0, None
-    n = len(toks)
-    for ln in range(min(maxlen, n - i), 0, -1):
-        if ln > 1 and not all(_ws_only(text.norm, toks[k], toks[k + 1]) for k in range(i, i + ln - 1)):
-            continue
-        key = tuple(t.norm for t in toks[i : i + ln])
-        entry = g.phrases.get(key)
+    words = text.words
+    for ln in range(_run(text, i, min(maxlen, len(toks) - i)), 0, -1):
+        entry = g.phrases.get(words[i : i + ln])
         if entry is None:
             continue
         if entry.kind == _BLOCK:
@@ -854,9 +884,9 @@ def _mod_at(g: _Gazetteer, text: Text, j: int) -> int:
         return 0
     maxlen = g.mod_first.get(toks[j].norm, 0)
     for ln in range(min(maxlen, len(toks) - j), 0, -1):
-        if ln > 1 and not all(_ws_only(text.norm, toks[k], toks[k + 1]) for k in range(j, j + ln - 1)):
+        if ln > 1 and not _joined(text, j, j + ln):
             continue
-        key = tuple(t.norm for t in toks[j : j + ln])
+        key = text.words[j : j + ln]
         if key in g.region_mods or key in g.district_mods:
             return ln
     return 0
@@ -864,13 +894,15 @@ def _mod_at(g: _Gazetteer, text: Text, j: int) -> int:
 
 def _head_at(g: _Gazetteer, text: Text, j: int) -> tuple[int, str, bool]:
     toks = text.tokens
-    if j >= len(toks) or j == 0 or not _ws_only(text.norm, toks[j - 1], toks[j]):
+    if j >= len(toks) or j == 0:
         return 0, "", False
     maxlen = g.head_first.get(toks[j].norm, 0)
+    if not maxlen or not _ws_only(text.norm, toks[j - 1], toks[j]):
+        return 0, "", False
     for ln in range(min(maxlen, len(toks) - j), 0, -1):
-        if ln > 1 and not all(_ws_only(text.norm, toks[k], toks[k + 1]) for k in range(j, j + ln - 1)):
+        if ln > 1 and not _joined(text, j, j + ln):
             continue
-        hit = g.heads.get(tuple(t.norm for t in toks[j : j + ln]))
+        hit = g.heads.get(text.words[j : j + ln])
         if hit:
             return ln, hit[0], hit[1]
     return 0, "", False
@@ -928,6 +960,17 @@ def _standalone_ok(text: Text, i: int, j: int) -> bool:
 
 
 def _region_entries(g: _Gazetteer, key: tuple, cls: str) -> tuple[str, ...]:
+    """The regions a modifier (``key``) names before a head of class ``cls``: those of that class, else all.
+
+    Remembered per (key, class); the keys are the gazetteer's own, so the memo stays bounded.
+    """
+    hit = g.entries_memo.get((key, cls))
+    if hit is None:
+        hit = g.entries_memo[(key, cls)] = _region_entries_of(g, key, cls)
+    return hit
+
+
+def _region_entries_of(g: _Gazetteer, key: tuple, cls: str) -> tuple[str, ...]:
     lst = g.region_mods.get(key, [])
     exact = tuple(iso for iso, c in lst if c == cls)
     if exact:
@@ -941,15 +984,16 @@ def _region_entries(g: _Gazetteer, key: tuple, cls: str) -> tuple[str, ...]:
 
 def _mk(g: _Gazetteer, text: Text, a: int, b: int, isos: tuple[str, ...], kind: str, name: str) -> Place:
     toks = text.tokens
+    # iso, start, end, kind, name, candidates, tok_start, tok_end (positional: keywords cost more)
     return Place(
-        iso=isos[0] if isos else None,
-        start=toks[a].start,
-        end=toks[b - 1].end,
-        kind=kind,
-        name=name,
-        candidates=isos if len(isos) > 1 else (),
-        tok_start=a,
-        tok_end=b,
+        isos[0] if isos else None,
+        toks[a].start,
+        toks[b - 1].end,
+        kind,
+        name,
+        isos if len(isos) > 1 else (),
+        a,
+        b,
     )
 
 
@@ -967,11 +1011,12 @@ def find_places(text: Text, lang: str | None = None) -> list[Place]:
     i = 0
     no_head_until = 0  # a chain already scanned from an earlier token ends without a head up to here
     first, phrase_first, mod_first = g.first, g.phrase_first, g.mod_first
-    while i < n:
+    # Only tokens that can start a name matter; picking them out is one C-level pass over the words.
+    for k in compress(range(n), map(first.__contains__, text.words)):
+        if k < i:
+            continue  # inside a place already found
+        i = k
         tok = toks[i].norm
-        if tok not in first:
-            i += 1
-            continue
         plen, entry = _phrase_at(g, text, i) if tok in phrase_first else (0, None)
         if tok in mod_first:
             if i < no_head_until:
@@ -992,7 +1037,7 @@ def find_places(text: Text, lang: str | None = None) -> list[Place]:
                 continue
             if not plen and elems and tok not in _CONJ:
                 a, b = elems[0]
-                key = tuple(t.norm for t in toks[a:b])
+                key = text.words[a:b]
                 isos = _region_entries(g, key, "oblast")
                 if isos and _standalone_ok(text, a, b):
                     out.append(_mk(g, text, a, b, isos, "region", g.regions[isos[0]].en))
@@ -1081,10 +1126,9 @@ def _city_and_region(g: _Gazetteer, text: Text, j: int, isos: tuple[str, ...]) -
 def _chain_places(
     g: _Gazetteer, text: Text, elems: list[tuple[int, int]], head_end: int, cls: str, shared: set[int]
 ) -> list[Place]:
-    toks = text.tokens
     out: list[Place] = []
     for k, (a, b) in enumerate(elems):
-        key = tuple(t.norm for t in toks[a:b])
+        key = text.words[a:b]
         end = head_end if k == len(elems) - 1 else b
         if cls == "district":
             entry = g.district_mods.get(key)
@@ -1106,8 +1150,11 @@ def _chain_places(
 
 def _disambiguate(places: list[Place]) -> list[Place]:
     """Order an ambiguous place's candidates by the unambiguous regions named in the same text."""
-    if not any(p.candidates for p in places):
-        return places
+    for p in places:
+        if p.candidates:
+            break
+    else:
+        return places  # nothing ambiguous
     known = {p.iso for p in places if p.iso and not p.candidates}
     if not known:
         return places

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from importlib.resources import files
+from itertools import compress
+from operator import not_
 from zoneinfo import ZoneInfo
 
 from tocsin.extract.tokens import Text
@@ -36,9 +39,10 @@ _FUTURE_SLACK = timedelta(minutes=90)  # a window may end this long after the po
 _YEAR_AHEAD = timedelta(days=62)  # an explicit date further ahead of the post than this is last year's
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class PeriodMatch:
-    """The event's time window as found in a text."""
+    """The event's time window as found in a text (not frozen: a frozen one is slow to build; don't
+    modify it)."""
 
     text: str  # exact words of the window, as in the original text (raw[start_at:end_at])
     start_at: int  # span in the original text
@@ -113,6 +117,7 @@ class _Grammar:
     time_parts_re: re.Pattern[str]
     gap_re: re.Pattern[str]
     sentence_re: re.Pattern[str]
+    trigger_words: frozenset[str]  # named times and vague-window words: a window can start at them
 
 
 def _load() -> dict:
@@ -259,6 +264,7 @@ def _grammar() -> _Grammar:
         time_parts_re=time_parts_re,
         gap_re=re.compile(r"[\s,(–—-]{0,4}"),
         sentence_re=re.compile(r"[.!?…\n]"),
+        trigger_words=frozenset(lex["named_times"]) | frozenset(vague_by_first),
     )
 
 
@@ -436,6 +442,9 @@ def _vague_at(g: _Grammar, text: Text, i: int) -> _Vague | None:
     )
 
 
+_CLAUSE_ENDS = frozenset('.,;:!?—()«»"\n')
+
+
 def _clause_words_before(text: Text, pos: int, n: int) -> list[str]:
     """Up to ``n`` normalised words right before ``pos`` in the same clause (stops at punctuation)."""
     idx = text.token_at(pos)
@@ -445,7 +454,7 @@ def _clause_words_before(text: Text, pos: int, n: int) -> list[str]:
     for j in range(idx - 1, max(-1, idx - 1 - n), -1):
         t = text.tokens[j]
         gap = text.norm[t.end : prev_start]
-        if any(c in '.,;:!?—()«»"\n' for c in gap):
+        if not _CLAUSE_ENDS.isdisjoint(gap):
             break
         out.append(t.norm)
         prev_start = t.start
@@ -606,7 +615,9 @@ def _is_word(c: str) -> bool:
     return c.isalnum() or c in "_'"
 
 
-def _zone(g: _Grammar, norm: str, lang: str, published: datetime | date | None, tz: str | None):
+def _zone(g: _Grammar, norm: str, lang: str, published: datetime | date | None, tz: _Tz):
+    if callable(tz):
+        tz = tz()
     if tz:
         try:
             return ZoneInfo(tz)
@@ -734,10 +745,34 @@ def _sentence_end(g: _Grammar, norm: str, start: int, end: int, n: int) -> int:
     return pos
 
 
+_Tz = str | Callable[[], str | None] | None  # a zone name, or a function that gives it when asked
+
+
+def _candidates(g: _Grammar, text: Text) -> compress:
+    """The tokens a window can start at (a digit, a named time, a vague-window word), in order.
+
+    C-level maps over the words: membership in a small set, and ``str.isalpha`` to find the few words
+    that may start with a digit (a word that does is never all letters).
+    """
+    words = text.words
+    flags = list(map(g.trigger_words.__contains__, words))
+    for k in compress(range(len(words)), map(not_, map(str.isalpha, words))):
+        if words[k][0].isdigit():
+            flags[k] = True
+    return compress(range(len(words)), flags)
+
+
 def find_period(
-    text: Text, lang: str, published: datetime | date | None, tz: str | None = None
+    text: Text,
+    lang: str,
+    published: datetime | date | None,
+    tz: _Tz = None,
 ) -> PeriodMatch | None:
-    """The first window of the reported event in ``text`` (see the module docstring); None if none."""
+    """The first window of the reported event in ``text`` (see the module docstring); None if none.
+
+    ``tz`` names the zone of the text's clock times; it may be a function that returns it, called only
+    when a clock window has to be pinned (most statements have none).
+    """
     _grammar()  # a broken lexicon is a bug: let it raise here, outside the guard below
     try:
         return _find(text, lang, published, tz)
@@ -745,7 +780,7 @@ def find_period(
         return None
 
 
-def _find(text: Text, lang: str, published, tz: str | None) -> PeriodMatch | None:
+def _find(text: Text, lang: str, published, tz: _Tz) -> PeriodMatch | None:
     if not text.norm:
         return None
     g = _grammar()
@@ -766,7 +801,8 @@ def _find(text: Text, lang: str, published, tz: str | None) -> PeriodMatch | Non
     best: list[_Vague | None] = [None, None, None]  # the first window of each tier
     first_sentence_end: int | None = None
     resume = 0
-    for i, tok in enumerate(tokens):
+    for i in _candidates(g, text):
+        tok = tokens[i]
         if tok.start >= scan_end:
             break
         if tok.start < resume:
@@ -777,10 +813,13 @@ def _find(text: Text, lang: str, published, tz: str | None) -> PeriodMatch | Non
             if clock is not None:
                 break
         elif best[0] is None and n in g.vague_by_first:
+            seconds = g.vague_second.get(n)
+            if seconds is not None and (i + 1 >= len(tokens) or tokens[i + 1].norm not in seconds):
+                continue  # "в", "the", "on" start a window only before certain words
             v = _vague_at(g, text, i)
             if v is None or best[v.tier] is not None:
                 continue
-            if any(w in g.speech for w in _clause_words_before(text, v.start, _SPEECH_LOOKBACK)):
+            if not g.speech.isdisjoint(_clause_words_before(text, v.start, _SPEECH_LOOKBACK)):
                 continue  # "said early on Wednesday", "published in the early hours"
             if v.tier == 2:
                 if first_sentence_end is None:
@@ -788,7 +827,11 @@ def _find(text: Text, lang: str, published, tz: str | None) -> PeriodMatch | Non
                 if v.start >= first_sentence_end:
                     continue
             best[v.tier] = v
-    vague = next((v for v in best if v is not None and (clock is None or v.end <= clock.start)), None)
+    vague = None
+    for v in best:
+        if v is not None and (clock is None or v.end <= clock.start):
+            vague = v
+            break
     if clock is not None and not (
         # a clock window beats a vague one, except a single moment in a later sentence
         # ("Ночью … сбиты 5 БПЛА. Около 03:00 обломки упали …")

@@ -47,11 +47,24 @@ class _Found:
     tok: int
 
 
-def _launch_area(doc: Doc, p: Place) -> bool:
+def _launch_area(doc: Doc, p: Place, memo: dict[int, bool]) -> bool:
+    """A place the attack came from ("з напрямку Курськ", "from Bryansk"), not one it reached.
+
+    ``memo`` (one per statement, by the place's first token) keeps a list of places from being
+    re-read for every place that follows it.
+    """
+    known = memo.get(p.tok_start)
+    if known is None:
+        known = memo[p.tok_start] = _launch_area_of(doc, p, memo)
+    return known
+
+
+def _launch_area_of(doc: Doc, p: Place, memo: dict[int, bool]) -> bool:
     s = doc.sentence_of(p.tok_start)
-    for t in doc.find("launch_area", s.i, p.tok_start):
-        if t.j <= p.tok_start:
-            return True
+    if doc.has("launch_area"):
+        for t in doc.find("launch_area", s.i, p.tok_start):
+            if t.j <= p.tok_start:
+                return True
     k = p.tok_start - 1
     while k >= s.i and doc.words[k] in (
         "the",
@@ -67,12 +80,17 @@ def _launch_area(doc: Doc, p: Place) -> bool:
     if k >= s.i and doc.words[k] in _FROM:
         return True
     # "з Брянської, Курської, Воронезької областей": the list shares its first item's "з"
-    prev = [q for q in doc.places_in(s.i, p.tok_start) if q.tok_end >= p.tok_start - 2]
-    return (
-        bool(prev)
-        and all(doc.words[m] in _LIST_JOINERS for m in range(prev[-1].tok_end, p.tok_start))
-        and (_launch_area(doc, prev[-1]))
-    )
+    prev = None  # the last place before this one that ends at most two words before it
+    for q in reversed(doc.places_in(s.i, p.tok_start)):
+        if q.tok_end >= p.tok_start - 2:
+            prev = q
+            break
+    if prev is None:
+        return False
+    for m in range(prev.tok_end, p.tok_start):
+        if doc.words[m] not in _LIST_JOINERS:
+            return False
+    return _launch_area(doc, prev, memo)
 
 
 _LIST_JOINERS = frozenset({"та", "і", "й", "и", "and", "or", "або", "или"})
@@ -149,7 +167,7 @@ def _dateline(doc: Doc, p: Place) -> bool:
     )
 
 
-def _region_places(doc: Doc, sentences: list[Sentence]) -> list[Place]:
+def _region_places(doc: Doc, sentences: list[Sentence], memo: dict[int, bool]) -> list[Place]:
     out = []
     for s in sentences:
         for p in doc.places_in(s.i, s.j):
@@ -157,7 +175,7 @@ def _region_places(doc: Doc, sentences: list[Sentence]) -> list[Place]:
                 p.iso
                 and p.kind != "sea"
                 and p.kind != "country"
-                and not _launch_area(doc, p)
+                and not _launch_area(doc, p, memo)
                 and not _dateline(doc, p)
             ):
                 out.append(p)
@@ -184,14 +202,15 @@ def regions(
     """per_region and its evidence spans."""
     if kind == Kind.NOT_INCIDENT:
         return [], []
+    memo: dict[int, bool] = {}  # launch areas, by place
     if kind == Kind.INTERCEPTION:
-        places = _region_places(doc, roles.destroy_sents)
+        places = _region_places(doc, roles.destroy_sents, memo)
         if not places and not _national(doc, roles):
-            places = _region_places(doc, roles.attack_sents + roles.alert_sents + roles.launch_sents)
+            places = _region_places(doc, roles.attack_sents + roles.alert_sents + roles.launch_sents, memo)
             if not places:
-                places = next((ps for s in doc.sentences if (ps := _region_places(doc, [s]))), [])
+                places = next((ps for s in doc.sentences if (ps := _region_places(doc, [s], memo))), [])
     else:
-        places = _region_places(doc, roles.event_sents) or _region_places(doc, doc.sentences)
+        places = _region_places(doc, roles.event_sents, memo) or _region_places(doc, doc.sentences, memo)
     non_title = [p for p in places if not _title(doc, p)]
     if non_title:
         places = non_title
@@ -215,7 +234,7 @@ def regions(
     result = {iso: RegionCount(iso) for iso in found}
     spans = [f.span for f in found.values()]
     if kind == Kind.INTERCEPTION:
-        _assign_counts(doc, counts, result, found, spans)
+        _assign_counts(doc, counts, result, found, spans, memo)
     if "RU-MOS" in result and "RU-MOW" in result and doc.has("moscow_region"):
         # "Московский регион" covers the city: "6 – Московского региона, в том числе 4, летевших на Москву"
         del result["RU-MOW"]
@@ -225,15 +244,16 @@ def regions(
 def _enumeration_end(doc: Doc, k: int, stop: int) -> int:
     """Where the clause after token ``k`` ends, letting a comma-separated list of places run on
     ("у Київській, Чернігівській та Черкаській областях")."""
-    starts = {p.tok_start for p in doc.places}
-    while k < stop:
-        if doc.clause_break(k) and k + 1 < stop and k + 1 not in starts:
-            return k + 1
-        k += 1
+    starts = doc.place_starts
+    for b in doc.clause_breaks(k, stop):
+        if b + 1 < stop and b + 1 not in starts:
+            return b + 1
     return stop
 
 
-def _item_place(doc: Doc, c, stop: int, others: list) -> tuple[str | None, bool, list[Place]]:
+def _item_place(
+    doc: Doc, c, stop: int, others: list, memo: dict[int, bool]
+) -> tuple[str | None, bool, list[Place]]:
     """The place(s) a count's list item names: (iso, is_sea, places).
 
     Looked for after the count, up to the next count and within its clause ("11 – над …", "17 over
@@ -244,12 +264,14 @@ def _item_place(doc: Doc, c, stop: int, others: list) -> tuple[str | None, bool,
     lo, hi = c.end_tok, _enumeration_end(doc, c.end_tok, stop)
     places = doc.places_in(lo, hi)
     # a sea anywhere in the item ("6 целей в районе Бельбека, Качи и над морем") splits the figure
-    sea = doc.has("sea_words", lo, stop) or any(p.kind == "sea" for p in doc.places_in(lo, stop))
-    if not places and not sea and not any(ci <= o.tok < c.tok for o in others):
+    sea = doc.has("sea_words", lo, stop) or _has_sea(doc.places_in(lo, stop))
+    if not places and not sea and not _count_between(others, ci, c.tok):
         lo, hi = ci, c.tok
         places = doc.places_in(lo, hi)
-        sea = doc.has("sea_words", lo, hi) or any(p.kind == "sea" for p in places)
-    regions = [p for p in places if p.iso and p.kind not in ("sea", "country") and not _launch_area(doc, p)]
+        sea = doc.has("sea_words", lo, hi) or _has_sea(places)
+    regions = [
+        p for p in places if p.iso and p.kind not in ("sea", "country") and not _launch_area(doc, p, memo)
+    ]
     if not regions and not sea and c.end_tok < stop:
         k = c.end_tok
         while k < stop and doc.words[k] in ("над", "территорией", "територією", "over", "the"):
@@ -264,8 +286,28 @@ def _item_place(doc: Doc, c, stop: int, others: list) -> tuple[str | None, bool,
     return (isos.pop() if len(isos) == 1 else None), False, regions
 
 
+def _has_sea(places: list[Place]) -> bool:
+    for p in places:  # noqa: SIM110 - a loop: cheaper than any() over a generator
+        if p.kind == "sea":
+            return True
+    return False
+
+
+def _count_between(counts: list, i: int, j: int) -> bool:
+    """A count starting at a token in ``[i, j)``."""
+    for o in counts:  # noqa: SIM110 - a loop: cheaper than any() over a generator
+        if i <= o.tok < j:
+            return True
+    return False
+
+
 def _assign_counts(
-    doc: Doc, counts: Counts, result: dict[str, RegionCount], found: dict[str, _Found], spans: list
+    doc: Doc,
+    counts: Counts,
+    result: dict[str, RegionCount],
+    found: dict[str, _Found],
+    spans: list,
+    memo: dict[int, bool],
 ) -> None:
     items: list[tuple[str | None, bool, int | None, object]] = []
     dcounts = counts.destroy_counts
@@ -275,7 +317,7 @@ def _assign_counts(
             if idx + 1 < len(dcounts) and dcounts[idx + 1].sentence is c.sentence
             else c.sentence.j
         )
-        iso, sea, regs = _item_place(doc, c, nxt, dcounts)
+        iso, sea, regs = _item_place(doc, c, nxt, dcounts, memo)
         if iso and iso not in result:
             result[iso] = RegionCount(iso)
             spans.append((regs[0].start, regs[0].end))
