@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -88,32 +87,20 @@ def serve(url: str, port: int, photo_dir: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(url: str, tmp: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    from tocsin.serve import free_port, wait_until_serving
+
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", url, "--port", str(port), "--photo-dir", str(tmp / "photos")],
         cwd=tmp,
     )
     base = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}")
-        try:
-            if httpx.get(base + "/api/v1/", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    problem = wait_until_serving(proc, base + "/api/v1/", 60)
+    if problem is None:
+        return proc, base
     proc.kill()
-    raise SystemExit("the server did not start within 60 s")
+    raise SystemExit(f"the server did not start: {problem}")
 
 
 # ---------------------------------------------------------------------------------------------- load

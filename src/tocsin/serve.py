@@ -164,6 +164,31 @@ def _check_port(host: str, port: int) -> str | None:
     return None
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` now (for a server started by a test or a benchmark)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(process: Any, url: str, timeout_s: float) -> str | None:
+    """Poll ``url`` until it answers 200 while ``process`` (a ``subprocess.Popen`` running a server) is
+    alive. None when it answers; else why not ("exited with N" or "no answer in N s")."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"exited with {process.returncode}"
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return None
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return f"no answer in {timeout_s:g} s"
+
+
 def site_url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     if ":" in shown:

@@ -15,10 +15,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tocsin.serve import free_port, wait_until_serving
 
 CHROMIUM = os.environ.get("TOCSIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,12 +55,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tests skipped: {reason} (they fail instead when CI is set)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Site:
     base: str
@@ -78,7 +72,7 @@ class Site:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("site")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     env["TOCSIN_DATABASE_URL"] = f"sqlite:///{tmp / 'site.db'}"
     log = (tmp / "serve.log").open("w", encoding="utf-8")
@@ -91,20 +85,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tocsin serve exited ({proc.returncode}):\n{(tmp / 'serve.log').read_text()}")
-            try:
-                if httpx.get(base + "/", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"tocsin serve did not answer in {SERVER_START_S} s:\n{(tmp / 'serve.log').read_text()}"
-                )
-            time.sleep(0.2)
+        problem = wait_until_serving(proc, base + "/", SERVER_START_S)
+        if problem is not None:
+            pytest.fail(f"tocsin serve {problem}:\n{(tmp / 'serve.log').read_text()}")
         yield Site(base, tmp)
     finally:
         proc.terminate()

@@ -12,7 +12,6 @@ import hashlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from store.conftest import ENV, _admin, pg_url  # noqa: F401 (fixture)
+from tocsin.serve import free_port, wait_until_serving
 from tocsin.store.engine import make_engine
 from tocsin.store.models import Report
 
@@ -32,15 +32,9 @@ THREADS = 8
 KILL_AFTER = 150  # successes before the kill; the threads keep sending while the process dies
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(tmp: Path, url: str) -> tuple[subprocess.Popen, str]:
     """A ``tocsin serve`` process (its stderr goes to ``server.log`` in ``tmp``) and its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TOCSIN_DATABASE_URL": url,
@@ -60,18 +54,12 @@ def _start(tmp: Path, url: str) -> tuple[subprocess.Popen, str]:
             stderr=err,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise AssertionError(f"server exited early: {tail}")
-        try:
-            if httpx.get(base + "/api/v1/", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    problem = wait_until_serving(proc, base + "/api/v1/", 90)
+    if problem is None:
+        return proc, base
     proc.kill()
-    raise AssertionError("server did not start")
+    tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+    raise AssertionError(f"server did not start ({problem}): {tail}")
 
 
 def _burst_and_kill(base: str, proc: subprocess.Popen) -> list[dict]:
